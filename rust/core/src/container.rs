@@ -1,0 +1,893 @@
+//! zlib (RFC 1950) and gzip (RFC 1952) framing around the raw DEFLATE
+//! encoder and decoder, in both directions, streaming.
+//!
+//! A stream is `header | deflate data | trailer`:
+//! - zlib: 2 header bytes (CMF, FLG; `(CMF << 8 | FLG) % 31 == 0`), an
+//!   optional 4-byte DICTID (Adler-32 of the preset dictionary), and a
+//!   big-endian Adler-32 of the uncompressed data.
+//! - gzip: 10 fixed header bytes (magic 1f 8b, method 8, FLG, MTIME, XFL, OS)
+//!   followed by the optional FEXTRA, FNAME, FCOMMENT and FHCRC fields, and an
+//!   8-byte trailer: little-endian CRC-32 and ISIZE (length mod 2^32).
+//!
+//! The decoder is a state machine whose header and trailer states consume
+//! one byte at a time (they are a few bytes; the body is where time goes and
+//! it is handed whole slices), so input may be cut anywhere, down to single
+//! bytes, and memory stays bounded: a gzip FNAME or FCOMMENT is kept up to
+//! [`MAX_HEADER_FIELD`] bytes and the rest skipped, FEXTRA is at most 64 KiB
+//! by construction.
+//!
+//! One decoder handles one member. Multi-member gzip files (what `cat a.gz
+//! b.gz` makes) are decoded by starting a new `Decompressor` on the bytes
+//! after `StreamEnd`, exactly as Python's gzip module does with zlib.
+use crate::checksum::{adler32, crc32};
+use crate::deflate::{Deflater, Flush, Strategy};
+use crate::error::{DeflateError, InflateError};
+use crate::inflate::{Inflater, Progress, Status};
+
+/// Longest FNAME / FCOMMENT kept from a gzip header; longer ones are
+/// truncated (still parsed and checked) so a hostile header cannot make the
+/// decoder allocate without bound.
+pub const MAX_HEADER_FIELD: usize = 64 * 1024;
+
+/// The framing around the DEFLATE data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Bare RFC 1951 data (zlib's negative wbits).
+    Raw,
+    /// RFC 1950 (zlib's wbits 9..=15, or 0 on decompression).
+    Zlib,
+    /// RFC 1952, one member (zlib's wbits 25..=31).
+    Gzip,
+    /// Decompression only: zlib or gzip, decided by the first byte
+    /// (zlib's wbits 40..=47).
+    Auto,
+}
+
+/// The gzip header fields users can read and write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GzipHeader {
+    pub mtime: u32,
+    /// FTEXT flag.
+    pub text: bool,
+    pub extra: Option<Vec<u8>>,
+    pub filename: Option<Vec<u8>>,
+    pub comment: Option<Vec<u8>>,
+    /// Write (or, when read, there was) a header CRC-16 (FHCRC).
+    pub hcrc: bool,
+    /// Extra flags: 2 = best compression, 4 = fastest (as gzip writes them).
+    pub xfl: u8,
+    /// Operating system byte; 255 = unknown (what Python's gzip writes).
+    pub os: u8,
+}
+
+const FTEXT: u8 = 1;
+const FHCRC: u8 = 2;
+const FEXTRA: u8 = 4;
+const FNAME: u8 = 8;
+const FCOMMENT: u8 = 16;
+
+impl GzipHeader {
+    /// The header Python's `gzip` module writes for `level`.
+    pub fn for_level(level: i32, mtime: u32) -> Self {
+        GzipHeader {
+            mtime,
+            xfl: gzip_xfl(level),
+            os: 255,
+            ..Default::default()
+        }
+    }
+
+    /// Serialise (RFC 1952 section 2.3).
+    pub fn write(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        let mut flg = 0u8;
+        if self.text {
+            flg |= FTEXT;
+        }
+        if self.hcrc {
+            flg |= FHCRC;
+        }
+        if self.extra.is_some() {
+            flg |= FEXTRA;
+        }
+        if self.filename.is_some() {
+            flg |= FNAME;
+        }
+        if self.comment.is_some() {
+            flg |= FCOMMENT;
+        }
+        out.extend_from_slice(&[0x1f, 0x8b, 8, flg]);
+        out.extend_from_slice(&self.mtime.to_le_bytes());
+        out.extend_from_slice(&[self.xfl, self.os]);
+        if let Some(extra) = &self.extra {
+            // The length field is 16 bits: longer extra fields are cut.
+            let extra = &extra[..extra.len().min(0xffff)];
+            out.extend_from_slice(&(extra.len() as u16).to_le_bytes());
+            out.extend_from_slice(extra);
+        }
+        for field in [&self.filename, &self.comment].into_iter().flatten() {
+            // Zero-terminated: an embedded NUL would end the field early.
+            out.extend(field.iter().copied().take_while(|&b| b != 0));
+            out.push(0);
+        }
+        if self.hcrc {
+            let crc = crc32(0, &out[start..]);
+            out.extend_from_slice(&(crc as u16).to_le_bytes());
+        }
+    }
+}
+
+/// gzip's XFL byte: 2 for the slowest level, 4 for the fastest, else 0.
+/// Python's gzip writes 2 for level 9 and 4 for level 1.
+pub fn gzip_xfl(level: i32) -> u8 {
+    match level {
+        9..=12 => 2,
+        1 => 4,
+        _ => 0,
+    }
+}
+
+/// Write a zlib header for `level` / `window_bits`, with DICTID when a preset
+/// dictionary is used.
+pub fn write_zlib_header(level: i32, window_bits: i32, dict_id: Option<u32>, out: &mut Vec<u8>) {
+    let cmf = (((window_bits - 8) as u8) << 4) | 8;
+    // FLEVEL as zlib writes it.
+    let flevel: u8 = match level {
+        0 | 1 => 0,
+        2..=5 => 1,
+        6 | -1 => 2,
+        _ => 3,
+    };
+    let mut flg = flevel << 6;
+    if dict_id.is_some() {
+        flg |= 0x20;
+    }
+    let rem = ((cmf as u16) << 8 | flg as u16) % 31;
+    if rem != 0 {
+        flg += (31 - rem) as u8;
+    }
+    out.extend_from_slice(&[cmf, flg]);
+    if let Some(id) = dict_id {
+        out.extend_from_slice(&id.to_be_bytes());
+    }
+}
+
+/// Streaming compressor for any [`Format`] but `Auto`.
+#[derive(Clone)]
+pub struct Compressor {
+    format: Format,
+    deflater: Deflater,
+    /// Header bytes not yet emitted; written before the first output so that
+    /// a compressor that is never used costs nothing.
+    header: Option<Vec<u8>>,
+    check: u32,
+    total_in: u64,
+    trailer_done: bool,
+}
+
+impl Compressor {
+    /// `level`: -1 (default, = 6) or 0..=12; `window_bits`: 9..=15.
+    pub fn new(
+        format: Format,
+        level: i32,
+        window_bits: i32,
+        strategy: Strategy,
+        dict: Option<&[u8]>,
+        gzip_header: Option<&GzipHeader>,
+    ) -> Result<Self, DeflateError> {
+        let level = if level == -1 { 6 } else { level };
+        let mut deflater = Deflater::new(level, window_bits, strategy)?;
+        let mut header = Vec::new();
+        let check = match format {
+            Format::Raw | Format::Auto => 0,
+            Format::Zlib => {
+                let id = dict.map(|d| adler32(1, d));
+                write_zlib_header(level, window_bits, id, &mut header);
+                1
+            }
+            Format::Gzip => {
+                let default = GzipHeader::for_level(level, 0);
+                gzip_header.unwrap_or(&default).write(&mut header);
+                0
+            }
+        };
+        if let Some(d) = dict {
+            deflater.set_dictionary(d)?;
+        }
+        Ok(Compressor {
+            format,
+            deflater,
+            header: Some(header),
+            check,
+            total_in: 0,
+            trailer_done: false,
+        })
+    }
+
+    /// Compress all of `input`, then apply `flush`; append output to `out`.
+    pub fn compress(
+        &mut self,
+        input: &[u8],
+        flush: Flush,
+        out: &mut Vec<u8>,
+    ) -> Result<(), DeflateError> {
+        if self.trailer_done {
+            if input.is_empty() && flush == Flush::Finish {
+                return Ok(());
+            }
+            return Err(DeflateError::StreamFinished);
+        }
+        if let Some(h) = self.header.take() {
+            out.extend_from_slice(&h);
+        }
+        self.check = match self.format {
+            Format::Zlib => adler32(self.check, input),
+            Format::Gzip => crc32(self.check, input),
+            _ => 0,
+        };
+        self.total_in += input.len() as u64;
+        self.deflater.deflate(input, flush, out)?;
+        if flush == Flush::Finish {
+            match self.format {
+                Format::Zlib => out.extend_from_slice(&self.check.to_be_bytes()),
+                Format::Gzip => {
+                    out.extend_from_slice(&self.check.to_le_bytes());
+                    out.extend_from_slice(&(self.total_in as u32).to_le_bytes());
+                }
+                _ => {}
+            }
+            self.trailer_done = true;
+        }
+        Ok(())
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.trailer_done
+    }
+}
+
+/// One-shot compression in any format but `Auto`.
+pub fn compress(
+    input: &[u8],
+    format: Format,
+    level: i32,
+    window_bits: i32,
+) -> Result<Vec<u8>, DeflateError> {
+    let mut c = Compressor::new(format, level, window_bits, Strategy::Default, None, None)?;
+    let mut out = Vec::with_capacity(input.len() / 3 + 64);
+    c.compress(input, Flush::Finish, &mut out)?;
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Waiting for the first byte to decide zlib vs gzip.
+    Sniff,
+    ZlibHeader,
+    ZlibDictId,
+    GzipFixed,
+    GzipExtraLen,
+    GzipExtra,
+    GzipName,
+    GzipComment,
+    GzipHcrc,
+    Body,
+    Trailer,
+    Done,
+}
+
+/// Streaming decompressor for one stream (one gzip member).
+#[derive(Clone)]
+pub struct Decompressor {
+    format: Format,
+    state: State,
+    /// Largest window allowed by the caller for zlib streams (0 = trust the
+    /// header), as zlib's wbits.
+    max_window_bits: i32,
+    inflater: Inflater,
+    dict: Option<Vec<u8>>,
+    /// Header / trailer bytes gathered so far (at most 10).
+    buf: Vec<u8>,
+    /// Bytes of FEXTRA left to read.
+    extra_left: usize,
+    header: GzipHeader,
+    /// The gzip FLG byte.
+    flg: u8,
+    /// Running CRC of the gzip header, for FHCRC.
+    header_crc: u32,
+    check: u32,
+    total_out: u64,
+}
+
+impl Decompressor {
+    /// `window_bits`: for zlib streams the largest window accepted (9..=15,
+    /// or 0 to accept what the header says); ignored for raw and gzip.
+    /// `dict`: preset dictionary (raw: primes the window at once; zlib: used
+    /// when the header asks for it and its Adler-32 matches).
+    pub fn new(format: Format, window_bits: i32, dict: Option<&[u8]>) -> Self {
+        let mut inflater = Inflater::new();
+        let state = match format {
+            Format::Raw => {
+                if let Some(d) = dict {
+                    inflater.set_dictionary(d);
+                }
+                State::Body
+            }
+            Format::Zlib => State::ZlibHeader,
+            Format::Gzip => State::GzipFixed,
+            Format::Auto => State::Sniff,
+        };
+        Decompressor {
+            format,
+            state,
+            max_window_bits: window_bits,
+            inflater,
+            dict: dict.map(<[u8]>::to_vec),
+            buf: Vec::with_capacity(10),
+            extra_left: 0,
+            header: GzipHeader::default(),
+            flg: 0,
+            header_crc: 0,
+            check: if format == Format::Zlib { 1 } else { 0 },
+            total_out: 0,
+        }
+    }
+
+    /// The format in use (after sniffing, for `Auto`: `Zlib` or `Gzip`).
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// True once the whole stream, trailer included, has been read.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// True while the header has not been fully read yet.
+    pub fn in_header(&self) -> bool {
+        !matches!(self.state, State::Body | State::Trailer | State::Done)
+    }
+
+    /// The gzip header, once read (defaults otherwise).
+    pub fn gzip_header(&self) -> &GzipHeader {
+        &self.header
+    }
+
+    /// Decode from `input`, appending at most `max_out` bytes to `out`.
+    /// `consumed` is exact at `StreamEnd` (the first byte after the trailer).
+    pub fn decompress(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        max_out: usize,
+    ) -> Result<Progress, InflateError> {
+        let mut pos = 0;
+        let out_start = out.len();
+        loop {
+            match self.state {
+                State::Done => {
+                    return Ok(Progress {
+                        consumed: pos,
+                        status: Status::StreamEnd,
+                    })
+                }
+                State::Body => {
+                    let room = max_out - (out.len() - out_start);
+                    let before = out.len();
+                    let p = self.inflater.inflate(&input[pos..], out, room)?;
+                    pos += p.consumed;
+                    let new = &out[before..];
+                    self.total_out += new.len() as u64;
+                    match self.format {
+                        Format::Zlib => self.check = adler32(self.check, new),
+                        Format::Gzip => self.check = crc32(self.check, new),
+                        _ => {}
+                    }
+                    match p.status {
+                        Status::StreamEnd => {
+                            self.state = if self.format == Format::Raw {
+                                State::Done
+                            } else {
+                                State::Trailer
+                            };
+                        }
+                        status => {
+                            return Ok(Progress {
+                                consumed: pos,
+                                status,
+                            })
+                        }
+                    }
+                }
+                _ => {
+                    // Header and trailer: byte at a time.
+                    let Some(&b) = input.get(pos) else {
+                        return Ok(Progress {
+                            consumed: pos,
+                            status: Status::NeedsInput,
+                        });
+                    };
+                    pos += 1;
+                    self.header_byte(b)?;
+                }
+            }
+        }
+    }
+
+    fn header_byte(&mut self, b: u8) -> Result<(), InflateError> {
+        if matches!(
+            self.state,
+            State::GzipFixed
+                | State::GzipExtraLen
+                | State::GzipExtra
+                | State::GzipName
+                | State::GzipComment
+        ) {
+            self.header_crc = crc32(self.header_crc, &[b]);
+        }
+        match self.state {
+            State::Sniff => {
+                if b == 0x1f {
+                    self.format = Format::Gzip;
+                    self.state = State::GzipFixed;
+                } else {
+                    self.format = Format::Zlib;
+                    self.check = 1;
+                    self.state = State::ZlibHeader;
+                }
+                // Re-dispatch the same byte in the chosen state.
+                return self.header_byte(b);
+            }
+            State::ZlibHeader => {
+                self.buf.push(b);
+                if self.buf.len() == 2 {
+                    let (cmf, flg) = (self.buf[0], self.buf[1]);
+                    self.buf.clear();
+                    if ((cmf as u16) << 8 | flg as u16) % 31 != 0 {
+                        return Err(InflateError::IncorrectHeaderCheck);
+                    }
+                    if cmf & 0x0f != 8 {
+                        return Err(InflateError::UnknownCompressionMethod);
+                    }
+                    let wbits = (cmf >> 4) as i32 + 8;
+                    let limit = if self.max_window_bits == 0 {
+                        15
+                    } else {
+                        self.max_window_bits
+                    };
+                    if wbits > limit {
+                        return Err(InflateError::InvalidWindowSize);
+                    }
+                    self.state = if flg & 0x20 != 0 {
+                        State::ZlibDictId
+                    } else {
+                        State::Body
+                    };
+                }
+            }
+            State::ZlibDictId => {
+                self.buf.push(b);
+                if self.buf.len() == 4 {
+                    let id =
+                        u32::from_be_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]);
+                    self.buf.clear();
+                    match &self.dict {
+                        None => return Err(InflateError::NeedDictionary { adler: id }),
+                        Some(d) if adler32(1, d) != id => {
+                            return Err(InflateError::IncorrectDictionary)
+                        }
+                        Some(d) => self.inflater.set_dictionary(d),
+                    }
+                    self.state = State::Body;
+                }
+            }
+            State::GzipFixed => {
+                let i = self.buf.len();
+                if (i == 0 && b != 0x1f) || (i == 1 && b != 0x8b) {
+                    return Err(InflateError::NotGzip);
+                }
+                if i == 2 && b != 8 {
+                    return Err(InflateError::UnknownCompressionMethod);
+                }
+                if i == 3 && b & 0xe0 != 0 {
+                    return Err(InflateError::BadGzipHeader("reserved flag bits set"));
+                }
+                self.buf.push(b);
+                if self.buf.len() == 10 {
+                    let h = &self.buf;
+                    self.flg = h[3];
+                    self.header.text = h[3] & FTEXT != 0;
+                    self.header.hcrc = h[3] & FHCRC != 0;
+                    self.header.mtime = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
+                    self.header.xfl = h[8];
+                    self.header.os = h[9];
+                    self.next_gzip_field(FEXTRA);
+                }
+            }
+            State::GzipExtraLen => {
+                self.buf.push(b);
+                if self.buf.len() == 2 {
+                    self.extra_left = u16::from_le_bytes([self.buf[0], self.buf[1]]) as usize;
+                    self.buf.clear();
+                    self.header.extra = Some(Vec::with_capacity(self.extra_left));
+                    self.state = State::GzipExtra;
+                    if self.extra_left == 0 {
+                        self.next_gzip_field(FNAME);
+                    }
+                }
+            }
+            State::GzipExtra => {
+                if let Some(e) = self.header.extra.as_mut() {
+                    e.push(b);
+                }
+                self.extra_left -= 1;
+                if self.extra_left == 0 {
+                    self.next_gzip_field(FNAME);
+                }
+            }
+            State::GzipName | State::GzipComment => {
+                if b == 0 {
+                    let next = if self.state == State::GzipName {
+                        FCOMMENT
+                    } else {
+                        FHCRC
+                    };
+                    self.next_gzip_field(next);
+                } else {
+                    let field = if self.state == State::GzipName {
+                        &mut self.header.filename
+                    } else {
+                        &mut self.header.comment
+                    };
+                    let f = field.get_or_insert_with(Vec::new);
+                    if f.len() < MAX_HEADER_FIELD {
+                        f.push(b);
+                    }
+                }
+            }
+            State::GzipHcrc => {
+                self.buf.push(b);
+                if self.buf.len() == 2 {
+                    let want = u16::from_le_bytes([self.buf[0], self.buf[1]]);
+                    self.buf.clear();
+                    if want != self.header_crc as u16 {
+                        return Err(InflateError::BadGzipHeader("header CRC mismatch"));
+                    }
+                    self.state = State::Body;
+                }
+            }
+            State::Trailer => {
+                self.buf.push(b);
+                let need = if self.format == Format::Gzip { 8 } else { 4 };
+                if self.buf.len() == need {
+                    let t = &self.buf;
+                    if self.format == Format::Gzip {
+                        let crc = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
+                        let isize = u32::from_le_bytes([t[4], t[5], t[6], t[7]]);
+                        if crc != self.check {
+                            return Err(InflateError::IncorrectDataCheck);
+                        }
+                        if isize != self.total_out as u32 {
+                            return Err(InflateError::IncorrectLengthCheck);
+                        }
+                    } else if u32::from_be_bytes([t[0], t[1], t[2], t[3]]) != self.check {
+                        return Err(InflateError::IncorrectDataCheck);
+                    }
+                    self.buf.clear();
+                    self.state = State::Done;
+                }
+            }
+            // The decode loop handles these states itself.
+            State::Body | State::Done => {}
+        }
+        Ok(())
+    }
+
+    /// Move to the first optional gzip field at or after `from` whose flag is
+    /// set (FEXTRA, FNAME, FCOMMENT, FHCRC in that order), else to the body.
+    fn next_gzip_field(&mut self, from: u8) {
+        self.buf.clear();
+        for (flag, state) in [
+            (FEXTRA, State::GzipExtraLen),
+            (FNAME, State::GzipName),
+            (FCOMMENT, State::GzipComment),
+            (FHCRC, State::GzipHcrc),
+        ] {
+            // The flag values grow in field order except FHCRC (2), which
+            // comes last: compare positions in this list, not values.
+            if field_rank(flag) >= field_rank(from) && self.flg & flag != 0 {
+                self.state = state;
+                return;
+            }
+        }
+        self.state = State::Body;
+    }
+}
+
+fn field_rank(flag: u8) -> u8 {
+    match flag {
+        FEXTRA => 0,
+        FNAME => 1,
+        FCOMMENT => 2,
+        _ => 3,
+    }
+}
+
+/// One-shot decompression of a complete stream in any format (the fast path
+/// behind `zlib.decompress`): the header and trailer go through the same
+/// state machine as streaming, the body through [`crate::inflate::inflate`],
+/// which decodes straight into the output. Returns the output and the number
+/// of input bytes the stream occupied (bytes after it are ignored, as zlib
+/// does). A stream that ends early is [`InflateError::Truncated`].
+pub fn decompress(
+    input: &[u8],
+    format: Format,
+    window_bits: i32,
+    dict: Option<&[u8]>,
+    size_hint: usize,
+) -> Result<(Vec<u8>, usize), InflateError> {
+    let mut d = Decompressor::new(format, window_bits, dict);
+    let mut pos = 0;
+    while d.in_header() {
+        let &b = input.get(pos).ok_or(InflateError::Truncated)?;
+        d.header_byte(b)?;
+        pos += 1;
+    }
+    let out = if d.dict.is_some() {
+        // A preset dictionary primes the streaming window; the one-shot
+        // kernel starts from an empty one, so take the streaming road.
+        let mut out = Vec::with_capacity(size_hint);
+        let p = d.inflater.inflate(&input[pos..], &mut out, usize::MAX)?;
+        if p.status != Status::StreamEnd {
+            return Err(InflateError::Truncated);
+        }
+        pos += p.consumed;
+        out
+    } else {
+        let (out, used) = crate::inflate::inflate(&input[pos..], size_hint)?;
+        pos += used;
+        out
+    };
+    d.total_out = out.len() as u64;
+    d.check = match d.format {
+        Format::Zlib => adler32(1, &out),
+        Format::Gzip => crc32(0, &out),
+        _ => 0,
+    };
+    d.state = if d.format == Format::Raw {
+        State::Done
+    } else {
+        State::Trailer
+    };
+    while !d.is_done() {
+        let &b = input.get(pos).ok_or(InflateError::Truncated)?;
+        d.header_byte(b)?;
+        pos += 1;
+    }
+    Ok((out, pos))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(n: usize) -> Vec<u8> {
+        (0..n).map(|i| ((i * 31) ^ (i >> 7)) as u8 % 61).collect()
+    }
+
+    /// Decode feeding `step` input bytes at a time with at most `room` output
+    /// bytes per call; returns (output, consumed).
+    fn stream_decode(
+        d: &mut Decompressor,
+        input: &[u8],
+        step: usize,
+        room: usize,
+    ) -> Result<(Vec<u8>, usize), InflateError> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        loop {
+            let end = (pos + step).min(input.len());
+            let p = d.decompress(&input[pos..end], &mut out, room)?;
+            pos += p.consumed;
+            match p.status {
+                Status::StreamEnd => return Ok((out, pos)),
+                Status::NeedsInput if end == input.len() => return Err(InflateError::Truncated),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn zlib_header_is_valid_for_all_levels_and_windows() {
+        for level in -1..=12 {
+            for wbits in 9..=15 {
+                let mut h = Vec::new();
+                write_zlib_header(level, wbits, None, &mut h);
+                assert_eq!(((h[0] as u16) << 8 | h[1] as u16) % 31, 0);
+                assert_eq!(h[0] >> 4, (wbits - 8) as u8);
+                let mut h = Vec::new();
+                write_zlib_header(level, wbits, Some(0xdead_beef), &mut h);
+                assert_eq!(h.len(), 6);
+                assert_ne!(h[1] & 0x20, 0);
+            }
+        }
+    }
+
+    #[test]
+    fn round_trip_every_format_one_shot_and_streaming() {
+        let data = sample(100_000);
+        for format in [Format::Raw, Format::Zlib, Format::Gzip] {
+            for level in [0, 1, 6, 9] {
+                let c = compress(&data, format, level, 15).unwrap();
+                let (out, used) = decompress(&c, format, 15, None, 0).unwrap();
+                assert_eq!(out, data);
+                assert_eq!(used, c.len());
+                for (step, room) in [(1, usize::MAX), (7, 3), (c.len(), 1000)] {
+                    let mut d = Decompressor::new(format, 15, None);
+                    let (out, used) = stream_decode(&mut d, &c, step, room).unwrap();
+                    assert_eq!(out, data);
+                    assert_eq!(used, c.len());
+                    assert!(d.is_done());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn auto_detects_zlib_and_gzip() {
+        let data = sample(5000);
+        for (format, want) in [(Format::Zlib, Format::Zlib), (Format::Gzip, Format::Gzip)] {
+            let c = compress(&data, format, 6, 15).unwrap();
+            let mut d = Decompressor::new(Format::Auto, 0, None);
+            let (out, _) = stream_decode(&mut d, &c, 3, usize::MAX).unwrap();
+            assert_eq!(out, data);
+            assert_eq!(d.format(), want);
+            assert_eq!(decompress(&c, Format::Auto, 0, None, 0).unwrap().0, data);
+        }
+    }
+
+    #[test]
+    fn consumed_stops_at_end_of_stream() {
+        let data = sample(3000);
+        for format in [Format::Raw, Format::Zlib, Format::Gzip] {
+            let mut c = compress(&data, format, 6, 15).unwrap();
+            let n = c.len();
+            c.extend_from_slice(b"TRAILING GARBAGE");
+            assert_eq!(decompress(&c, format, 15, None, 0).unwrap().1, n);
+            let mut d = Decompressor::new(format, 15, None);
+            let (out, used) = stream_decode(&mut d, &c, c.len(), usize::MAX).unwrap();
+            assert_eq!((out.as_slice(), used), (data.as_slice(), n));
+        }
+    }
+
+    #[test]
+    fn gzip_header_fields_round_trip() {
+        let data = sample(2000);
+        let header = GzipHeader {
+            mtime: 1_234_567_890,
+            text: true,
+            extra: Some(b"AB\x02\x00hi".to_vec()),
+            filename: Some(b"name.txt".to_vec()),
+            comment: Some(b"a comment".to_vec()),
+            hcrc: true,
+            xfl: 2,
+            os: 3,
+        };
+        let mut c =
+            Compressor::new(Format::Gzip, 9, 15, Strategy::Default, None, Some(&header)).unwrap();
+        let mut out = Vec::new();
+        c.compress(&data, Flush::Finish, &mut out).unwrap();
+        for step in [1, 5, out.len()] {
+            let mut d = Decompressor::new(Format::Gzip, 15, None);
+            let (dec, _) = stream_decode(&mut d, &out, step, usize::MAX).unwrap();
+            assert_eq!(dec, data);
+            assert_eq!(d.gzip_header(), &header);
+        }
+        // A corrupted header CRC is caught.
+        let name_end = 10 + 2 + 6 + 9 + 10;
+        let mut bad = out.clone();
+        bad[name_end] ^= 1;
+        let err = decompress(&bad, Format::Gzip, 15, None, 0).unwrap_err();
+        assert_eq!(err, InflateError::BadGzipHeader("header CRC mismatch"));
+    }
+
+    #[test]
+    fn trailer_and_header_errors() {
+        let data = sample(4000);
+        let z = compress(&data, Format::Zlib, 6, 15).unwrap();
+        let g = compress(&data, Format::Gzip, 6, 15).unwrap();
+        let mut bad = z.clone();
+        *bad.last_mut().unwrap() ^= 1;
+        assert_eq!(
+            decompress(&bad, Format::Zlib, 15, None, 0).unwrap_err(),
+            InflateError::IncorrectDataCheck
+        );
+        let mut bad = g.clone();
+        let n = bad.len();
+        bad[n - 8] ^= 1;
+        assert_eq!(
+            decompress(&bad, Format::Gzip, 15, None, 0).unwrap_err(),
+            InflateError::IncorrectDataCheck
+        );
+        let mut bad = g.clone();
+        bad[n - 1] ^= 1;
+        assert_eq!(
+            decompress(&bad, Format::Gzip, 15, None, 0).unwrap_err(),
+            InflateError::IncorrectLengthCheck
+        );
+        let mut bad = z.clone();
+        bad[1] ^= 1;
+        assert_eq!(
+            decompress(&bad, Format::Zlib, 15, None, 0).unwrap_err(),
+            InflateError::IncorrectHeaderCheck
+        );
+        assert_eq!(
+            decompress(&[0x78], Format::Zlib, 15, None, 0).unwrap_err(),
+            InflateError::Truncated
+        );
+        assert_eq!(
+            decompress(&z[..z.len() - 1], Format::Zlib, 15, None, 0).unwrap_err(),
+            InflateError::Truncated
+        );
+        assert_eq!(
+            decompress(b"PK\x03\x04", Format::Gzip, 15, None, 0).unwrap_err(),
+            InflateError::NotGzip
+        );
+        // Window larger than the caller allows.
+        assert_eq!(
+            decompress(&z, Format::Zlib, 9, None, 0).unwrap_err(),
+            InflateError::InvalidWindowSize
+        );
+        // Unknown method (CM = 7), with a valid check.
+        let mut h = [0x77u8, 0];
+        h[1] = (31 - ((h[0] as u16) << 8) % 31) as u8;
+        assert_eq!(
+            decompress(&h, Format::Zlib, 15, None, 0).unwrap_err(),
+            InflateError::UnknownCompressionMethod
+        );
+    }
+
+    #[test]
+    fn preset_dictionary_both_ways() {
+        let dict = b"the quick brown fox jumps over the lazy dog ".repeat(20);
+        let data = b"the lazy dog jumps over the quick brown fox".repeat(3);
+        for format in [Format::Raw, Format::Zlib] {
+            let mut c =
+                Compressor::new(format, 6, 15, Strategy::Default, Some(&dict), None).unwrap();
+            let mut out = Vec::new();
+            c.compress(&data, Flush::Finish, &mut out).unwrap();
+            let (dec, _) = decompress(&out, format, 15, Some(&dict), 0).unwrap();
+            assert_eq!(dec, data);
+            if format == Format::Zlib {
+                let err = decompress(&out, format, 15, None, 0).unwrap_err();
+                assert!(matches!(err, InflateError::NeedDictionary { .. }));
+                let err = decompress(&out, format, 15, Some(b"other"), 0).unwrap_err();
+                assert_eq!(err, InflateError::IncorrectDictionary);
+            }
+        }
+    }
+
+    #[test]
+    fn streaming_compressor_matches_one_shot_output_validity() {
+        let data = sample(200_000);
+        for format in [Format::Raw, Format::Zlib, Format::Gzip] {
+            let mut c = Compressor::new(format, 6, 15, Strategy::Default, None, None).unwrap();
+            let mut out = Vec::new();
+            for (i, chunk) in data.chunks(7777).enumerate() {
+                let flush = match i % 5 {
+                    1 => Flush::Sync,
+                    3 => Flush::Full,
+                    _ => Flush::None,
+                };
+                c.compress(chunk, flush, &mut out).unwrap();
+            }
+            c.compress(&[], Flush::Finish, &mut out).unwrap();
+            assert!(c.is_finished());
+            assert_eq!(decompress(&out, format, 15, None, 0).unwrap().0, data);
+            assert_eq!(
+                c.compress(b"x", Flush::None, &mut out),
+                Err(DeflateError::StreamFinished)
+            );
+        }
+    }
+}

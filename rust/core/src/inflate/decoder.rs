@@ -1,0 +1,646 @@
+//! The DEFLATE block decoder shared by the one-shot and streaming front ends.
+//!
+//! [`Decoder::run`] decodes from a [`BitReader`] into `buf[*pos..limit]`,
+//! where `buf[..*pos]` is the history that matches may refer back to. It is
+//! a resumable state machine ([`Mode`]): it returns when it needs input it
+//! does not have ([`Stop::NeedInput`]), when it must write a byte at `limit`
+//! ([`Stop::OutputFull`]), or at the end of the final block. Neither front end
+//! knows about blocks; the one-shot path passes the whole input and a
+//! growing output `Vec` (the output is the window), the streaming path a
+//! fixed buffer of 32 KiB of history plus room for new output.
+//!
+//! Invariants of the state:
+//! - Every `Mode` is a point *between* atomic items. An item is something
+//!   that is decoded only once all of its bits are in the bit buffer: a
+//!   block header, the stored LEN/NLEN pair, the 14-bit dynamic counts, one
+//!   3-bit code-length-code length, one code length symbol with its repeat
+//!   bits, a literal/length symbol with its extra bits, a distance symbol
+//!   with its extra bits. So when the input runs dry, the bits still
+//!   buffered are all a strict prefix of the next item; the streaming front
+//!   end relies on this to report exactly where a stream ends.
+//! - A decoded length waits in `Mode::Distance`; a match whose copy did not
+//!   fit below `limit` waits in `Mode::Copy` with the length still to copy.
+//!   Distances are validated against `*pos` (the history actually present)
+//!   when decoded, and sliding the streaming window always keeps 32 KiB, so
+//!   a pending copy stays valid across calls.
+//! - Nothing is written at or beyond `limit` in the careful path; the fast
+//!   loop may scribble up to 8 bytes past the end of a match, but only while
+//!   `*pos + FAST_OUT_MARGIN <= limit <= buf.len()`, and only on bytes past
+//!   `*pos`, which are not yet output.
+//!
+//! The fast loop (libdeflate's and zlib's `inflate_fast` structure) runs
+//! while at least 8 input bytes and `FAST_OUT_MARGIN` output bytes remain.
+//! Under those conditions no check for input or output space is needed
+//! inside an item: each iteration does one word refill (56+ bits, enough for
+//! a complete length + distance pair), one primary table lookup that yields
+//! the symbol *and* how many bits to consume including extra bits, and a
+//! match copy that moves 8 bytes per step when the distance allows. Only the
+//! last few bytes of input or output go through the careful per-item path.
+
+use crate::bitio::reader::{low_mask, BitReader};
+use crate::error::InflateError;
+use crate::huffman::decode::{
+    CodeKind, DecodeTable, CODELEN_ENOUGH, CODELEN_TABLE_BITS, DIST_ENOUGH, DIST_TABLE_BITS,
+    ENTRY_END_OF_BLOCK, ENTRY_EXCEPTIONAL, ENTRY_INVALID, ENTRY_LITERAL, ENTRY_SUBTABLE,
+    LITLEN_ENOUGH, LITLEN_TABLE_BITS,
+};
+use crate::tables::{
+    fixed_dist_lengths, fixed_litlen_lengths, CODE_LENGTH_ORDER, DIST_BASE, DIST_EXTRA,
+    LENGTH_BASE, LENGTH_EXTRA, NUM_CODELEN, NUM_DIST, NUM_LITLEN,
+};
+
+/// Output room the fast loop needs per iteration: two literals, then the
+/// longest match plus the overshoot of a 16-byte-step copy.
+pub(crate) const FAST_OUT_MARGIN: usize = 2 + 258 + 16;
+/// Input the fast loop needs per iteration: one 8-byte refill.
+const FAST_IN_MARGIN: usize = 8;
+
+type LitLenTable = DecodeTable<LITLEN_TABLE_BITS, LITLEN_ENOUGH>;
+type DistTable = DecodeTable<DIST_TABLE_BITS, DIST_ENOUGH>;
+type CodeLenTable = DecodeTable<CODELEN_TABLE_BITS, CODELEN_ENOUGH>;
+
+/// Per-symbol table payloads (see `huffman::decode` for the entry layout).
+/// Literals carry their byte, lengths and distances their base value and
+/// extra-bit count; 286/287 and distance 30/31 exist in the fixed code but
+/// are forbidden, so they decode as invalid.
+const LITLEN_RESULTS: [u32; NUM_LITLEN] = {
+    let mut r = [ENTRY_INVALID; NUM_LITLEN];
+    let mut s = 0;
+    while s < 256 {
+        r[s] = ENTRY_LITERAL | (s as u32) << 16;
+        s += 1;
+    }
+    r[256] = ENTRY_EXCEPTIONAL | ENTRY_END_OF_BLOCK;
+    let mut i = 0;
+    while i < 29 {
+        r[257 + i] = (LENGTH_BASE[i] as u32) << 16 | LENGTH_EXTRA[i] as u32;
+        i += 1;
+    }
+    r
+};
+const DIST_RESULTS: [u32; NUM_DIST] = {
+    let mut r = [ENTRY_INVALID; NUM_DIST];
+    let mut i = 0;
+    while i < 30 {
+        r[i] = (DIST_BASE[i] as u32) << 16 | DIST_EXTRA[i] as u32;
+        i += 1;
+    }
+    r
+};
+const CODELEN_RESULTS: [u32; NUM_CODELEN] = {
+    let mut r = [0u32; NUM_CODELEN];
+    let mut s = 0;
+    while s < 19 {
+        r[s] = (s as u32) << 16;
+        s += 1;
+    }
+    r[16] |= 2;
+    r[17] |= 3;
+    r[18] |= 7;
+    r
+};
+
+/// Where the decoder is, between atomic items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Next: the 3-bit block header.
+    Header,
+    /// Next: LEN and NLEN of a stored block (the partial byte is dropped).
+    StoredHeader,
+    /// Inside a stored block with `remaining` bytes to copy.
+    Stored { remaining: u16 },
+    /// Next: HLIT, HDIST, HCLEN.
+    DynamicCounts,
+    /// Next: code-length-code length number `read` (in transmission order).
+    CodeLenLens { read: u8 },
+    /// Next: code length number `have` (litlen and distance lengths are one
+    /// sequence, so repeats may cross from one to the other).
+    CodeLens { have: u16 },
+    /// Next: a literal/length symbol of a Huffman block.
+    LitLen,
+    /// A length has been decoded; next: its distance.
+    Distance { length: u16 },
+    /// A match still has `length` bytes to copy from `distance` back.
+    Copy { length: u16, distance: u16 },
+    /// The final block has ended.
+    Done,
+}
+
+/// Why [`Decoder::run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    NeedInput,
+    OutputFull,
+    StreamEnd,
+}
+
+/// The decoder state: see the module documentation.
+#[derive(Clone)]
+pub(crate) struct Decoder {
+    mode: Mode,
+    /// The current block has BFINAL set.
+    last_block: bool,
+    /// Which code the tables hold, so runs of fixed blocks build them once.
+    fixed_loaded: bool,
+    nlen: u16,
+    ndist: u16,
+    nclen: u8,
+    codelen_lens: [u8; NUM_CODELEN],
+    /// Literal/length lengths followed by distance lengths (286 + 30 max).
+    lens: [u8; 286 + 30],
+    litlen: LitLenTable,
+    dist: DistTable,
+    codelen: CodeLenTable,
+}
+
+impl Decoder {
+    pub(crate) fn new() -> Self {
+        Self {
+            mode: Mode::Header,
+            last_block: false,
+            fixed_loaded: false,
+            nlen: 0,
+            ndist: 0,
+            nclen: 0,
+            codelen_lens: [0; NUM_CODELEN],
+            lens: [0; 286 + 30],
+            litlen: LitLenTable::new(),
+            dist: DistTable::new(),
+            codelen: CodeLenTable::new(),
+        }
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        self.mode == Mode::Done
+    }
+
+    fn end_block(&mut self) {
+        self.mode = if self.last_block {
+            Mode::Done
+        } else {
+            Mode::Header
+        };
+    }
+
+    fn load_fixed(&mut self) -> Result<(), InflateError> {
+        if !self.fixed_loaded {
+            // The fixed codes are complete, so these cannot fail; map the
+            // impossible anyway rather than unwrap.
+            self.litlen
+                .build(
+                    &fixed_litlen_lengths(),
+                    &LITLEN_RESULTS,
+                    ENTRY_INVALID,
+                    CodeKind::LitLen,
+                )
+                .map_err(|_| InflateError::InvalidLiteralLengthsSet)?;
+            self.dist
+                .build(
+                    &fixed_dist_lengths(),
+                    &DIST_RESULTS,
+                    ENTRY_INVALID,
+                    CodeKind::Distance,
+                )
+                .map_err(|_| InflateError::InvalidDistancesSet)?;
+            self.fixed_loaded = true;
+        }
+        Ok(())
+    }
+
+    /// Decode until input runs out, output reaches `limit`, or the stream
+    /// ends. `buf[..*pos]` is history; `*pos <= limit <= buf.len()`.
+    pub(crate) fn run(
+        &mut self,
+        br: &mut BitReader<'_>,
+        buf: &mut [u8],
+        pos: &mut usize,
+        limit: usize,
+    ) -> Result<Stop, InflateError> {
+        debug_assert!(*pos <= limit && limit <= buf.len());
+        loop {
+            match self.mode {
+                Mode::Header => {
+                    let Some(h) = br.read_bits(3) else {
+                        return Ok(Stop::NeedInput);
+                    };
+                    self.last_block = h & 1 != 0;
+                    match h >> 1 {
+                        0 => {
+                            // The partial byte after the header is padding;
+                            // dropping it now keeps the LEN/NLEN item whole.
+                            br.align_to_byte();
+                            self.mode = Mode::StoredHeader;
+                        }
+                        1 => {
+                            self.load_fixed()?;
+                            self.mode = Mode::LitLen;
+                        }
+                        2 => self.mode = Mode::DynamicCounts,
+                        _ => return Err(InflateError::InvalidBlockType),
+                    }
+                }
+                Mode::StoredHeader => {
+                    let Some(v) = br.read_bits(32) else {
+                        return Ok(Stop::NeedInput);
+                    };
+                    let (len, nlen) = (v & 0xffff, v >> 16);
+                    if len != !nlen & 0xffff {
+                        return Err(InflateError::InvalidStoredLengths);
+                    }
+                    self.mode = Mode::Stored {
+                        remaining: len as u16,
+                    };
+                }
+                Mode::Stored { remaining } => {
+                    let mut rem = usize::from(remaining);
+                    // Whole bytes already in the bit buffer come first (at
+                    // most 7), then a straight copy from the input.
+                    while rem > 0 && *pos < limit && br.bit_count() >= 8 {
+                        buf[*pos] = br.peek(8) as u8;
+                        br.consume(8);
+                        *pos += 1;
+                        rem -= 1;
+                    }
+                    if rem > 0 && br.bit_count() == 0 {
+                        let n = rem.min(limit - *pos).min(br.bytes_left());
+                        buf[*pos..*pos + n].copy_from_slice(br.take_bytes(n));
+                        *pos += n;
+                        rem -= n;
+                    }
+                    if rem == 0 {
+                        self.end_block();
+                        continue;
+                    }
+                    self.mode = Mode::Stored {
+                        remaining: rem as u16,
+                    };
+                    return Ok(if *pos == limit {
+                        Stop::OutputFull
+                    } else {
+                        Stop::NeedInput
+                    });
+                }
+                Mode::DynamicCounts => {
+                    let Some(v) = br.read_bits(14) else {
+                        return Ok(Stop::NeedInput);
+                    };
+                    self.nlen = (v & 31) as u16 + 257;
+                    self.ndist = ((v >> 5) & 31) as u16 + 1;
+                    self.nclen = ((v >> 10) & 15) as u8 + 4;
+                    if self.nlen > 286 || self.ndist > 30 {
+                        return Err(InflateError::TooManyCodes);
+                    }
+                    self.codelen_lens = [0; NUM_CODELEN];
+                    self.mode = Mode::CodeLenLens { read: 0 };
+                }
+                Mode::CodeLenLens { mut read } => {
+                    while read < self.nclen {
+                        let Some(l) = br.read_bits(3) else {
+                            self.mode = Mode::CodeLenLens { read };
+                            return Ok(Stop::NeedInput);
+                        };
+                        self.codelen_lens[CODE_LENGTH_ORDER[usize::from(read)]] = l as u8;
+                        read += 1;
+                    }
+                    // The tables are about to be overwritten.
+                    self.fixed_loaded = false;
+                    self.codelen
+                        .build(
+                            &self.codelen_lens,
+                            &CODELEN_RESULTS,
+                            ENTRY_INVALID,
+                            CodeKind::CodeLengths,
+                        )
+                        .map_err(|_| InflateError::InvalidCodeLengthsSet)?;
+                    self.mode = Mode::CodeLens { have: 0 };
+                }
+                Mode::CodeLens { have } => {
+                    self.read_code_lengths(br, usize::from(have))?;
+                    if let Mode::CodeLens { .. } = self.mode {
+                        return Ok(Stop::NeedInput);
+                    }
+                }
+                Mode::LitLen => {
+                    // Near the end of input or output, the fast loop
+                    // returns false and the careful path below takes over.
+                    if br.bytes_left() >= FAST_IN_MARGIN
+                        && limit - *pos >= FAST_OUT_MARGIN
+                        && self.fast_loop(br, buf, pos, limit)?
+                    {
+                        self.end_block();
+                        continue;
+                    }
+                    if br.bit_count() < 48 {
+                        br.refill();
+                    }
+                    let (bitbuf, bitcount) = (br.bit_buffer(), br.bit_count());
+                    let Some((e, pre)) = self.litlen.decode_checked(bitbuf, bitcount) else {
+                        return Ok(Stop::NeedInput);
+                    };
+                    let total = pre + (e & 0xff);
+                    if e & ENTRY_LITERAL != 0 {
+                        if *pos == limit {
+                            return Ok(Stop::OutputFull);
+                        }
+                        br.consume(total);
+                        buf[*pos] = (e >> 16) as u8;
+                        *pos += 1;
+                    } else if e & ENTRY_EXCEPTIONAL != 0 {
+                        if e & ENTRY_END_OF_BLOCK == 0 {
+                            return Err(InflateError::InvalidLiteralLengthCode);
+                        }
+                        br.consume(total);
+                        self.end_block();
+                    } else {
+                        if total > bitcount {
+                            return Ok(Stop::NeedInput);
+                        }
+                        br.consume(total);
+                        let extra = (bitbuf >> pre) & low_mask(e & 0xff);
+                        let length = (e >> 16) + (extra >> ((e >> 8) & 0xf)) as u32;
+                        self.mode = Mode::Distance {
+                            length: length as u16,
+                        };
+                    }
+                }
+                Mode::Distance { length } => {
+                    if br.bit_count() < 48 {
+                        br.refill();
+                    }
+                    let (bitbuf, bitcount) = (br.bit_buffer(), br.bit_count());
+                    let Some((e, pre)) = self.dist.decode_checked(bitbuf, bitcount) else {
+                        return Ok(Stop::NeedInput);
+                    };
+                    if e & ENTRY_EXCEPTIONAL != 0 {
+                        return Err(InflateError::InvalidDistanceCode);
+                    }
+                    let total = pre + (e & 0xff);
+                    if total > bitcount {
+                        return Ok(Stop::NeedInput);
+                    }
+                    br.consume(total);
+                    let extra = (bitbuf >> pre) & low_mask(e & 0xff);
+                    let distance = ((e >> 16) + (extra >> ((e >> 8) & 0xf)) as u32) as usize;
+                    if distance > *pos {
+                        return Err(InflateError::DistanceTooFarBack {
+                            distance,
+                            available: *pos,
+                        });
+                    }
+                    self.mode = Mode::Copy {
+                        length,
+                        distance: distance as u16,
+                    };
+                }
+                Mode::Copy { length, distance } => {
+                    let n = usize::from(length).min(limit - *pos);
+                    copy_match_exact(buf, *pos, usize::from(distance), n);
+                    *pos += n;
+                    if n < usize::from(length) {
+                        self.mode = Mode::Copy {
+                            length: length - n as u16,
+                            distance,
+                        };
+                        return Ok(Stop::OutputFull);
+                    }
+                    self.mode = Mode::LitLen;
+                }
+                Mode::Done => return Ok(Stop::StreamEnd),
+            }
+        }
+    }
+
+    /// Code lengths of a dynamic header, from number `have` on. Leaves
+    /// `self.mode` at `CodeLens` if input ran out, else builds the tables and
+    /// moves on to `LitLen`.
+    fn read_code_lengths(
+        &mut self,
+        br: &mut BitReader<'_>,
+        mut have: usize,
+    ) -> Result<(), InflateError> {
+        let total = usize::from(self.nlen) + usize::from(self.ndist);
+        while have < total {
+            if br.bit_count() < 14 {
+                br.refill();
+            }
+            let (bitbuf, bitcount) = (br.bit_buffer(), br.bit_count());
+            // At most 7 bits: never a sub-table, so `pre` is 0.
+            let Some((e, _)) = self.codelen.decode_checked(bitbuf, bitcount) else {
+                self.mode = Mode::CodeLens { have: have as u16 };
+                return Ok(());
+            };
+            let n = e & 0xff;
+            if n > bitcount {
+                self.mode = Mode::CodeLens { have: have as u16 };
+                return Ok(());
+            }
+            br.consume(n);
+            let sym = e >> 16;
+            let extra = ((bitbuf & low_mask(n)) >> ((e >> 8) & 0xf)) as usize;
+            let (value, count) = match sym {
+                0..=15 => (sym as u8, 1),
+                16 => {
+                    if have == 0 {
+                        return Err(InflateError::InvalidBitLengthRepeat);
+                    }
+                    (self.lens[have - 1], 3 + extra)
+                }
+                17 => (0, 3 + extra),
+                _ => (0, 11 + extra),
+            };
+            if have + count > total {
+                return Err(InflateError::InvalidBitLengthRepeat);
+            }
+            self.lens[have..have + count].fill(value);
+            have += count;
+        }
+        let nlen = usize::from(self.nlen);
+        if self.lens[256] == 0 {
+            return Err(InflateError::MissingEndOfBlock);
+        }
+        self.litlen
+            .build(
+                &self.lens[..nlen],
+                &LITLEN_RESULTS,
+                ENTRY_INVALID,
+                CodeKind::LitLen,
+            )
+            .map_err(|_| InflateError::InvalidLiteralLengthsSet)?;
+        self.dist
+            .build(
+                &self.lens[nlen..total],
+                &DIST_RESULTS,
+                ENTRY_INVALID,
+                CodeKind::Distance,
+            )
+            .map_err(|_| InflateError::InvalidDistancesSet)?;
+        self.mode = Mode::LitLen;
+        Ok(())
+    }
+
+    /// The fast loop of a Huffman block. Returns `Ok(true)` at end of block,
+    /// `Ok(false)` when the input or output margin ran out (between items).
+    #[inline(always)]
+    fn fast_loop(
+        &self,
+        br: &mut BitReader<'_>,
+        buf: &mut [u8],
+        pos: &mut usize,
+        limit: usize,
+    ) -> Result<bool, InflateError> {
+        let litlen = &self.litlen;
+        let dist = &self.dist;
+        // Work on a copy so the reader's fields live in registers.
+        let mut r = *br;
+        let mut op = *pos;
+        // `limit <= buf.len()`, so every write below stays in `buf`.
+        let out_end = limit.min(buf.len());
+        let result = loop {
+            if r.bytes_left() < FAST_IN_MARGIN || out_end - op < FAST_OUT_MARGIN {
+                break Ok(false);
+            }
+            r.refill_fast();
+            let mut e = litlen.lookup(r.bit_buffer());
+            if e & ENTRY_LITERAL != 0 {
+                // Literal runs: up to two more literals fit in the 56 bits
+                // of one refill (3 x 15 = 45); decode them without looping
+                // back through the margin checks.
+                r.consume(e & 0xff);
+                buf[op] = (e >> 16) as u8;
+                op += 1;
+                e = litlen.lookup(r.bit_buffer());
+                if e & ENTRY_LITERAL != 0 {
+                    r.consume(e & 0xff);
+                    buf[op] = (e >> 16) as u8;
+                    op += 1;
+                    e = litlen.lookup(r.bit_buffer());
+                    if e & ENTRY_LITERAL != 0 {
+                        r.consume(e & 0xff);
+                        buf[op] = (e >> 16) as u8;
+                        op += 1;
+                        continue;
+                    }
+                }
+                // A non-literal after literals: refill so that the whole
+                // length + distance pair is again guaranteed in the buffer
+                // (the low bits, and so `e`, are unchanged by a refill). If
+                // that or the output margin cannot be had, go back to the
+                // top, which leaves the fast loop.
+                if r.bytes_left() < FAST_IN_MARGIN || out_end - op < FAST_OUT_MARGIN {
+                    continue;
+                }
+                r.refill_fast();
+            }
+            if e & ENTRY_SUBTABLE != 0 {
+                r.consume(LITLEN_TABLE_BITS);
+                e = litlen.subtable(e, r.bit_buffer());
+            }
+            let saved = r.bit_buffer();
+            r.consume(e & 0xff);
+            if e & ENTRY_LITERAL != 0 {
+                buf[op] = (e >> 16) as u8;
+                op += 1;
+                continue;
+            }
+            if e & ENTRY_EXCEPTIONAL != 0 {
+                if e & ENTRY_END_OF_BLOCK != 0 {
+                    break Ok(true);
+                }
+                break Err(InflateError::InvalidLiteralLengthCode);
+            }
+            let length =
+                (e >> 16) as usize + ((saved & low_mask(e & 0xff)) >> ((e >> 8) & 0xf)) as usize;
+
+            let mut d = dist.lookup(r.bit_buffer());
+            if d & ENTRY_SUBTABLE != 0 {
+                r.consume(DIST_TABLE_BITS);
+                d = dist.subtable(d, r.bit_buffer());
+            }
+            let saved = r.bit_buffer();
+            r.consume(d & 0xff);
+            if d & ENTRY_EXCEPTIONAL != 0 {
+                break Err(InflateError::InvalidDistanceCode);
+            }
+            let distance =
+                (d >> 16) as usize + ((saved & low_mask(d & 0xff)) >> ((d >> 8) & 0xf)) as usize;
+            if distance > op {
+                break Err(InflateError::DistanceTooFarBack {
+                    distance,
+                    available: op,
+                });
+            }
+            copy_match_fast(buf, op, distance, length);
+            op += length;
+        };
+        *br = r;
+        *pos = op;
+        result
+    }
+}
+
+/// Copy `len` bytes from `distance` back, exactly (no byte past
+/// `pos + len` written). Overlap (distance < len) repeats the pattern, as
+/// LZ77 requires.
+fn copy_match_exact(buf: &mut [u8], pos: usize, distance: usize, len: usize) {
+    let src = pos - distance;
+    if distance >= len {
+        buf.copy_within(src..src + len, pos);
+    } else {
+        let region = &mut buf[src..pos + len];
+        for i in distance..region.len() {
+            region[i] = region[i - distance];
+        }
+    }
+}
+
+/// Copy a match in the fast loop. Precondition: `distance <= pos`,
+/// `pos + len + 16 <= buf.len()`. May write up to 15 bytes past the match
+/// (garbage that later output overwrites), which is what lets it move whole
+/// 16- or 8-byte words: when the distance is at least the word size, each
+/// word read lies entirely before the word written, so word-at-a-time
+/// copying reproduces the byte-serial LZ77 semantics even when the match
+/// overlaps itself.
+#[inline(always)]
+fn copy_match_fast(buf: &mut [u8], pos: usize, distance: usize, len: usize) {
+    // One bounds check up front for the whole copy window (source start to
+    // destination end plus overshoot) instead of one per word.
+    let Some(w) = buf.get_mut(pos - distance..pos + len + 16) else {
+        // Unreachable given the fast loop's margins; stay correct anyway.
+        return copy_match_exact(buf, pos, distance, len);
+    };
+    let mut s = 0;
+    let mut d = distance;
+    let stop = distance + len;
+    if distance >= 16 {
+        loop {
+            let mut word = [0u8; 16];
+            word.copy_from_slice(&w[s..s + 16]);
+            w[d..d + 16].copy_from_slice(&word);
+            s += 16;
+            d += 16;
+            if d >= stop {
+                break;
+            }
+        }
+    } else if distance >= 8 {
+        loop {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&w[s..s + 8]);
+            w[d..d + 8].copy_from_slice(&word);
+            s += 8;
+            d += 8;
+            if d >= stop {
+                break;
+            }
+        }
+    } else if distance == 1 {
+        let b = w[0];
+        w[1..stop].fill(b);
+    } else {
+        // Periods 2..=7: byte-serial is the definition. (Rare except for
+        // runs, which distance 1 already covers.)
+        for i in distance..stop {
+            w[i] = w[i - distance];
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! scalezip-core: the pure-Rust compression kernels behind the `scalezip`
+//! Python package. No PyO3 here: everything in this crate is plain Rust that
+//! can be tested, fuzzed and benchmarked without an interpreter.
+//!
+//! One module per concern:
+//! - [`bitio`]: LSB-first bit reader and writer with 64-bit buffers.
+//! - [`huffman`]: length-limited canonical Huffman code construction and
+//!   table-driven decoding.
+//! - [`lz77`]: match finding over a 32 KiB sliding window.
+//! - [`deflate`]: the RFC 1951 encoder (stored / fixed / dynamic blocks).
+//! - [`inflate`]: the RFC 1951 decoder, a resumable state machine.
+//! - [`container`]: zlib (RFC 1950) and gzip (RFC 1952) framing around both.
+//! - [`checksum`]: CRC-32 and Adler-32 (from well-kept crates).
+//!
+//! Untrusted input never panics: decoders return [`error`] values, and every
+//! allocation they make is bounded by the caller's output limit.
+#![deny(unsafe_code)]
+
+pub mod bitio;
+pub mod checksum;
+pub mod container;
+pub mod deflate;
+pub mod error;
+pub mod huffman;
+pub mod inflate;
+pub mod lz77;
+pub mod tables;
+
+pub use error::{DeflateError, InflateError};

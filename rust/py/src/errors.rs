@@ -1,0 +1,48 @@
+//! The one place where core errors become Python exceptions.
+//!
+//! The exception classes live in Python (`scalezip._errors`) so that
+//! `scalezip.zlib.error` can subclass both `scalezip.error` and the stdlib's
+//! `zlib.error` (code that catches either keeps working after the import
+//! swap). We look each class up once and cache it.
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyType;
+use scalezip_core::{DeflateError, InflateError};
+
+static ZLIB_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+fn zlib_error(py: Python<'_>, msg: String) -> PyErr {
+    match ZLIB_ERROR.import(py, "scalezip._errors", "ZlibError") {
+        Ok(cls) => PyErr::from_type(cls.clone(), msg),
+        Err(e) => e,
+    }
+}
+
+/// zlib's return code for an inflate error, as CPython's messages print it.
+fn inflate_code(e: &InflateError) -> i32 {
+    match e {
+        InflateError::Truncated => -5,
+        InflateError::NeedDictionary { .. } => 2,
+        _ => -3,
+    }
+}
+
+/// `Error -3 while decompressing data: invalid block type`, CPython's shape.
+pub fn inflate_err(py: Python<'_>, e: InflateError, while_: &str) -> PyErr {
+    let code = inflate_code(&e);
+    let msg = match e {
+        // zlib sets no message for Z_NEED_DICT; CPython then prints none.
+        InflateError::NeedDictionary { .. } => format!("Error {code} while {while_}"),
+        _ => format!("Error {code} while {while_}: {e}"),
+    };
+    zlib_error(py, msg)
+}
+
+pub fn deflate_err(py: Python<'_>, e: DeflateError) -> PyErr {
+    match e {
+        DeflateError::BadLevel(_) => zlib_error(py, "Bad compression level".to_string()),
+        DeflateError::BadWindowBits(_) => PyValueError::new_err("Invalid initialization option"),
+        other => zlib_error(py, other.to_string()),
+    }
+}

@@ -1,0 +1,369 @@
+//! `scalezip._native`: the PyO3 bindings, and nothing else.
+//!
+//! Every entry point follows the same pattern (as safetensors and
+//! pydantic-core do): extract all Python inputs first (buffers are borrowed,
+//! not copied), then release the GIL around the pure-Rust work when the
+//! input is big enough for that to pay, then build the Python result.
+//! Errors are converted in one place (`errors.rs`). The Python layer
+//! (`python/scalezip/zlib.py`, `gzip.py`) holds the user-facing API and maps
+//! stdlib arguments (wbits forms, flush modes) onto these calls.
+mod buffer;
+mod errors;
+
+use buffer::ByteView;
+use errors::{deflate_err, inflate_err};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use scalezip_core::container::{self, Format, GzipHeader};
+use scalezip_core::deflate::{Flush, Strategy};
+
+/// Inputs smaller than this are processed without releasing the GIL: the
+/// release/reacquire round trip costs more than the work.
+const GIL_RELEASE_THRESHOLD: usize = 4096;
+
+fn run<T: Send, F: Send + FnOnce() -> T>(py: Python<'_>, len: usize, f: F) -> T {
+    if len >= GIL_RELEASE_THRESHOLD {
+        py.detach(f)
+    } else {
+        f()
+    }
+}
+
+fn format_from(code: u8) -> PyResult<Format> {
+    Ok(match code {
+        0 => Format::Raw,
+        1 => Format::Zlib,
+        2 => Format::Gzip,
+        3 => Format::Auto,
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "unknown container format code {code}"
+            )))
+        }
+    })
+}
+
+fn strategy_from(code: i32) -> PyResult<Strategy> {
+    Ok(match code {
+        0 => Strategy::Default,
+        1 => Strategy::Filtered,
+        2 => Strategy::HuffmanOnly,
+        3 => Strategy::Rle,
+        4 => Strategy::Fixed,
+        _ => return Err(PyValueError::new_err("Invalid initialization option")),
+    })
+}
+
+/// zlib flush modes: Z_NO_FLUSH 0, Z_PARTIAL_FLUSH 1, Z_SYNC_FLUSH 2,
+/// Z_FULL_FLUSH 3, Z_FINISH 4, Z_BLOCK 5. Partial and block flushes are
+/// served as sync flushes: a superset that also byte-aligns the output.
+fn flush_from(mode: i32) -> PyResult<Flush> {
+    Ok(match mode {
+        0 => Flush::None,
+        1 | 2 | 5 => Flush::Sync,
+        3 => Flush::Full,
+        4 => Flush::Finish,
+        _ => return Err(PyValueError::new_err(format!("invalid flush mode {mode}"))),
+    })
+}
+
+/// CRC-32 of `data`, continuing from `value`.
+#[pyfunction]
+#[pyo3(signature = (data, value, /))]
+fn crc32(py: Python<'_>, data: &Bound<'_, PyAny>, value: u32) -> PyResult<u32> {
+    let v = ByteView::new(data)?;
+    let s = v.as_slice();
+    Ok(run(py, s.len(), || {
+        scalezip_core::checksum::crc32(value, s)
+    }))
+}
+
+/// Adler-32 of `data`, continuing from `value`.
+#[pyfunction]
+#[pyo3(signature = (data, value, /))]
+fn adler32(py: Python<'_>, data: &Bound<'_, PyAny>, value: u32) -> PyResult<u32> {
+    let v = ByteView::new(data)?;
+    let s = v.as_slice();
+    Ok(run(py, s.len(), || {
+        scalezip_core::checksum::adler32(value, s)
+    }))
+}
+
+fn gzip_header(mtime: u32, filename: Option<Vec<u8>>, os: u8, level: i32) -> GzipHeader {
+    let mut h = GzipHeader::for_level(level, mtime);
+    h.os = os;
+    h.filename = filename;
+    h
+}
+
+/// One-shot compression: `format` 0 raw, 1 zlib, 2 gzip.
+#[pyfunction]
+#[pyo3(signature = (data, format, level, window_bits, mtime=0, os=255))]
+fn compress<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    format: u8,
+    level: i32,
+    window_bits: i32,
+    mtime: u32,
+    os: u8,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let fmt = format_from(format)?;
+    let v = ByteView::new(data)?;
+    let s = v.as_slice();
+    let header = gzip_header(mtime, None, os, if level == -1 { 6 } else { level });
+    let out = run(py, s.len(), || {
+        let mut c = container::Compressor::new(
+            fmt,
+            level,
+            window_bits,
+            Strategy::Default,
+            None,
+            Some(&header),
+        )?;
+        let mut out = Vec::with_capacity(s.len() / 3 + 64);
+        c.compress(s, Flush::Finish, &mut out)?;
+        Ok(out)
+    })
+    .map_err(|e| deflate_err(py, e))?;
+    Ok(PyBytes::new(py, &out))
+}
+
+/// One-shot decompression of one stream. Returns `(data, consumed)` where
+/// `consumed` is the length of the stream within the input.
+#[pyfunction]
+#[pyo3(signature = (data, format, window_bits, bufsize, zdict=None))]
+fn decompress<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    format: u8,
+    window_bits: i32,
+    bufsize: usize,
+    zdict: Option<&Bound<'py, PyAny>>,
+) -> PyResult<(Bound<'py, PyBytes>, usize)> {
+    let fmt = format_from(format)?;
+    let v = ByteView::new(data)?;
+    let s = v.as_slice();
+    let dict = zdict.map(ByteView::new).transpose()?;
+    let d = dict.as_ref().map(ByteView::as_slice);
+    let (out, used) = run(py, s.len(), || {
+        container::decompress(s, fmt, window_bits, d, bufsize.min(1 << 26))
+    })
+    .map_err(|e| inflate_err(py, e, "decompressing data"))?;
+    Ok((PyBytes::new(py, &out), used))
+}
+
+/// Streaming compressor (behind `zlib.compressobj` and `gzip.GzipFile`).
+#[pyclass(module = "scalezip._native")]
+#[derive(Clone)]
+struct Compressor {
+    inner: container::Compressor,
+}
+
+#[pymethods]
+impl Compressor {
+    #[new]
+    #[pyo3(signature = (format, level, window_bits, strategy=0, zdict=None, mtime=0, filename=None, os=255))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        format: u8,
+        level: i32,
+        window_bits: i32,
+        strategy: i32,
+        zdict: Option<&Bound<'_, PyAny>>,
+        mtime: u32,
+        filename: Option<Vec<u8>>,
+        os: u8,
+    ) -> PyResult<Self> {
+        let fmt = format_from(format)?;
+        let dict = zdict.map(ByteView::new).transpose()?;
+        let header = gzip_header(mtime, filename, os, if level == -1 { 6 } else { level });
+        let inner = container::Compressor::new(
+            fmt,
+            level,
+            window_bits,
+            strategy_from(strategy)?,
+            dict.as_ref().map(ByteView::as_slice),
+            Some(&header),
+        )
+        .map_err(|e| deflate_err(py, e))?;
+        Ok(Compressor { inner })
+    }
+
+    /// Compress `data`; return what is ready.
+    #[pyo3(signature = (data, /))]
+    fn compress<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let v = ByteView::new(data)?;
+        self.step(py, v.as_slice(), Flush::None)
+    }
+
+    /// Compress `data` (may be empty) and apply the zlib flush `mode`.
+    #[pyo3(signature = (data, mode, /))]
+    fn flush<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        mode: i32,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let v = ByteView::new(data)?;
+        self.step(py, v.as_slice(), flush_from(mode)?)
+    }
+
+    #[getter]
+    fn finished(&self) -> bool {
+        self.inner.is_finished()
+    }
+
+    fn copy(&self) -> Self {
+        self.clone()
+    }
+}
+
+impl Compressor {
+    fn step<'py>(
+        &mut self,
+        py: Python<'py>,
+        s: &[u8],
+        flush: Flush,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let inner = &mut self.inner;
+        let out = run(py, s.len(), || {
+            let mut out = Vec::with_capacity(s.len() / 2 + 64);
+            inner.compress(s, flush, &mut out).map(|_| out)
+        })
+        .map_err(|e| deflate_err(py, e))?;
+        Ok(PyBytes::new(py, &out))
+    }
+}
+
+/// Streaming decompressor of one stream (behind `zlib.decompressobj`).
+#[pyclass(module = "scalezip._native")]
+#[derive(Clone)]
+struct Decompressor {
+    inner: container::Decompressor,
+}
+
+#[pymethods]
+impl Decompressor {
+    #[new]
+    #[pyo3(signature = (format, window_bits, zdict=None))]
+    fn new(format: u8, window_bits: i32, zdict: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let fmt = format_from(format)?;
+        let dict = zdict.map(ByteView::new).transpose()?;
+        Ok(Decompressor {
+            inner: container::Decompressor::new(
+                fmt,
+                window_bits,
+                dict.as_ref().map(ByteView::as_slice),
+            ),
+        })
+    }
+
+    /// Decode from `data`, producing at most `max_length` bytes (0: no
+    /// limit). Returns `(output, consumed)`.
+    #[pyo3(signature = (data, max_length, /))]
+    fn decompress<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        max_length: usize,
+    ) -> PyResult<(Bound<'py, PyBytes>, usize)> {
+        let v = ByteView::new(data)?;
+        let s = v.as_slice();
+        let max_out = if max_length == 0 {
+            usize::MAX
+        } else {
+            max_length
+        };
+        let inner = &mut self.inner;
+        let (out, consumed) = run(py, s.len(), || {
+            let mut out = Vec::new();
+            let p = inner.decompress(s, &mut out, max_out)?;
+            Ok((out, p.consumed))
+        })
+        .map_err(|e| inflate_err(py, e, "decompressing data"))?;
+        Ok((PyBytes::new(py, &out), consumed))
+    }
+
+    /// True once the end of the stream (trailer included) was reached.
+    #[getter]
+    fn eof(&self) -> bool {
+        self.inner.is_done()
+    }
+
+    /// True while the stream header is still being read.
+    #[getter]
+    fn in_header(&self) -> bool {
+        self.inner.in_header()
+    }
+
+    #[getter]
+    fn mtime(&self) -> u32 {
+        self.inner.gzip_header().mtime
+    }
+
+    #[getter]
+    fn filename<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        self.inner
+            .gzip_header()
+            .filename
+            .as_deref()
+            .map(|b| PyBytes::new(py, b))
+    }
+
+    #[getter]
+    fn comment<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        self.inner
+            .gzip_header()
+            .comment
+            .as_deref()
+            .map(|b| PyBytes::new(py, b))
+    }
+
+    #[getter]
+    fn extra<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        self.inner
+            .gzip_header()
+            .extra
+            .as_deref()
+            .map(|b| PyBytes::new(py, b))
+    }
+
+    #[getter]
+    fn os(&self) -> u8 {
+        self.inner.gzip_header().os
+    }
+
+    /// 0 raw, 1 zlib, 2 gzip, 3 not yet known (auto-detect before the first byte).
+    #[getter]
+    fn format(&self) -> u8 {
+        match self.inner.format() {
+            Format::Raw => 0,
+            Format::Zlib => 1,
+            Format::Gzip => 2,
+            Format::Auto => 3,
+        }
+    }
+
+    fn copy(&self) -> Self {
+        self.clone()
+    }
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(crc32, m)?)?;
+    m.add_function(wrap_pyfunction!(adler32, m)?)?;
+    m.add_function(wrap_pyfunction!(compress, m)?)?;
+    m.add_function(wrap_pyfunction!(decompress, m)?)?;
+    m.add_class::<Compressor>()?;
+    m.add_class::<Decompressor>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
