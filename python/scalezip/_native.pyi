@@ -7,7 +7,13 @@ __version__: str
 def crc32(data: Any, value: int, /) -> int: ...
 def adler32(data: Any, value: int, /) -> int: ...
 def compress(
-    data: Any, format: int, level: int, window_bits: int, mtime: int = 0, os: int = 255
+    data: Any,
+    format: int,
+    level: int,
+    window_bits: int,
+    mtime: int = 0,
+    os: int = 255,
+    xfl: int | None = None,
 ) -> bytes: ...
 def decompress(
     data: Any, format: int, window_bits: int, bufsize: int, zdict: Any | None = None
@@ -24,6 +30,7 @@ class Compressor:
         mtime: int = 0,
         filename: bytes | None = None,
         os: int = 255,
+        xfl: int | None = None,
     ) -> None: ...
     def compress(self, data: Any, /) -> bytes: ...
     def flush(self, data: Any, mode: int, /) -> bytes: ...

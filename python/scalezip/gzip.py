@@ -369,10 +369,12 @@ class GzipFile(io.BufferedIOBase):
         mtime = self._write_mtime
         if mtime is None:
             mtime = time.time()
+        # struct raises for an MTIME outside 32 bits, as the stdlib's does.
+        (mtime32,) = struct.unpack("<L", struct.pack("<L", int(mtime)))
         if not -1 <= compresslevel <= 12:
             raise ValueError("Invalid initialization option")
         self._compressor = _native.Compressor(
-            2, compresslevel, 15, 0, None, int(mtime) & 0xFFFFFFFF, fname or None, 255
+            2, compresslevel, 15, 0, None, mtime32, fname or None, 255, _gzip_xfl(compresslevel)
         )
         assert self.fileobj is not None
         self.fileobj.write(self._compressor.compress(b""))
@@ -517,11 +519,24 @@ class GzipFile(io.BufferedIOBase):
 
 def compress(data: Any, compresslevel: int = _COMPRESS_LEVEL_BEST, *, mtime: float | None = None) -> bytes:
     """Compress *data* into one gzip member, as :func:`gzip.compress`."""
+    if mtime == 0:
+        # As the stdlib: zlib's own gzip header (OS 3, zlib's XFL rule).
+        return zlib.compress(data, level=compresslevel, wbits=31)
     if mtime is None:
         mtime = time.time()
+    (mtime32,) = struct.unpack("<L", struct.pack("<L", int(mtime)))
     if not -1 <= compresslevel <= 12:
         raise zlib.error("Bad compression level")
-    return _native.compress(data, 2, compresslevel, 15, int(mtime) & 0xFFFFFFFF, 255)
+    return _native.compress(data, 2, compresslevel, 15, mtime32, 255, _gzip_xfl(compresslevel))
+
+
+def _gzip_xfl(compresslevel: int) -> int:
+    """The XFL byte Python's gzip module writes: 2 best, 4 fastest, else 0."""
+    if compresslevel == _COMPRESS_LEVEL_BEST:
+        return 2
+    if compresslevel == _COMPRESS_LEVEL_FAST:
+        return 4
+    return 0
 
 
 def _decompress_member_carefully(data: memoryview) -> tuple[bytes, int]:

@@ -102,6 +102,27 @@ def _index(value: Any, name: str) -> int:
         ) from None
 
 
+def _cint(value: Any, name: str) -> int:
+    """An ``int`` argument of the C module: must fit a C int."""
+    v = _index(value, name)
+    if v > 0x7FFFFFFF:
+        raise OverflowError("signed integer is greater than maximum")
+    if v < -0x80000000:
+        raise OverflowError("signed integer is less than minimum")
+    return v
+
+
+def _gzip_xfl(level: int, strategy: int = Z_DEFAULT_STRATEGY) -> int:
+    """The XFL byte zlib itself writes in the gzip headers it makes."""
+    if level == -1:
+        level = 6
+    if level >= 9:
+        return 2
+    if strategy >= Z_HUFFMAN_ONLY or level < 2:
+        return 4
+    return 0
+
+
 def _compress_wbits(wbits: int) -> tuple[int, int] | None:
     """Map zlib's compression ``wbits`` forms to (container, window bits).
 
@@ -154,13 +175,13 @@ def compress(data: Any, /, level: int = Z_DEFAULT_COMPRESSION, wbits: int = MAX_
     slower parses. *wbits* selects the container: 9..15 zlib, -9..-15 raw
     DEFLATE, 25..31 gzip.
     """
-    level = _index(level, "level")
-    form = _compress_wbits(_index(wbits, "wbits"))
+    level = _cint(level, "level")
+    form = _compress_wbits(_cint(wbits, "wbits"))
     if form is None or not -1 <= level <= _MAX_LEVEL:
         raise error("Bad compression level")
     container, bits = form
     # zlib itself writes OS = 3 (Unix) in the gzip headers it makes.
-    return _native.compress(data, container, level, bits, 0, 3)
+    return _native.compress(data, container, level, bits, 0, 3, _gzip_xfl(level))
 
 
 def decompress(data: Any, /, wbits: int = MAX_WBITS, bufsize: int = DEF_BUF_SIZE) -> bytes:
@@ -172,7 +193,7 @@ def decompress(data: Any, /, wbits: int = MAX_WBITS, bufsize: int = DEF_BUF_SIZE
     bufsize = _index(bufsize, "bufsize")
     if bufsize < 0:
         raise ValueError("bufsize must be non-negative")
-    form = _decompress_wbits(_index(wbits, "wbits"))
+    form = _decompress_wbits(_cint(wbits, "wbits"))
     if form is None:
         raise error("Error -2 while preparing to decompress data: inconsistent stream state")
     out, _ = _native.decompress(data, form[0], form[1], bufsize)
@@ -204,10 +225,10 @@ class _Compress:
         decodable and keep the stream open (``Z_FULL_FLUSH`` also resets the
         history, so decoding can restart there). ``Z_NO_FLUSH`` does nothing.
         """
-        mode = _index(mode, "mode")
+        mode = _cint(mode, "mode")
         if mode == Z_NO_FLUSH:
             return b""
-        if self._ended:
+        if self._ended or not Z_NO_FLUSH <= mode <= Z_BLOCK:
             raise error("Error -2 while flushing: inconsistent stream state")
         out = self._c.flush(b"", mode)
         if mode == Z_FINISH:
@@ -244,19 +265,20 @@ class _Decompress:
         self.eof = False
 
     def _feed(self, data: Any, max_length: int) -> bytes:
-        view = memoryview(data)
         try:
-            out, used = self._d.decompress(view, max_length)
+            # The native call takes the buffer first, so a bad argument is
+            # refused with the same exception the stdlib raises.
+            out, used = self._d.decompress(data, max_length)
         finally:
             self.eof = self._d.eof
+        view = memoryview(data).cast("B")
+        rest = view[used:].tobytes() if used < len(view) else b""
         if self.eof:
-            if used < view.nbytes:
-                self.unused_data += view.cast("B")[used:].tobytes()
+            if rest:
+                self.unused_data += rest
             self.unconsumed_tail = b""
-        elif used < view.nbytes:
-            self.unconsumed_tail = view.cast("B")[used:].tobytes()
         else:
-            self.unconsumed_tail = b""
+            self.unconsumed_tail = rest
         return out
 
     def decompress(self, data: Any, /, max_length: int = 0) -> bytes:
@@ -268,6 +290,8 @@ class _Decompress:
         max_length = _index(max_length, "max_length")
         if max_length < 0:
             raise ValueError("max_length must be non-negative")
+        if self._ended:
+            raise error("Error -2 while decompressing data: inconsistent stream state")
         return self._feed(data, max_length)
 
     def flush(self, length: int = DEF_BUF_SIZE, /) -> bytes:
@@ -309,11 +333,11 @@ def compressobj(
     *zdict* is a preset dictionary: bytes expected to occur in the data.
     The decompressor must be given the same dictionary.
     """
-    level = _index(level, "level")
-    method = _index(method, "method")
-    mem_level = _index(memLevel, "memLevel")
-    strategy = _index(strategy, "strategy")
-    form = _compress_wbits(_index(wbits, "wbits"))
+    level = _cint(level, "level")
+    method = _cint(method, "method")
+    mem_level = _cint(memLevel, "memLevel")
+    strategy = _cint(strategy, "strategy")
+    form = _compress_wbits(_cint(wbits, "wbits"))
     if (
         form is None
         or method != DEFLATED
@@ -322,18 +346,25 @@ def compressobj(
         or not 0 <= strategy <= 4
     ):
         raise ValueError("Invalid initialization option")
+    container, bits = form
     if zdict is not None:
         try:
             memoryview(zdict)
         except TypeError:
             raise TypeError("zdict argument must support the buffer protocol") from None
-    container, bits = form
-    return _Compress(_native.Compressor(container, level, bits, strategy, zdict, 0, None, 3))
+        if container == _GZIP:
+            # zlib refuses a preset dictionary in a gzip stream.
+            raise ValueError("Invalid dictionary")
+    return _Compress(
+        _native.Compressor(
+            container, level, bits, strategy, zdict, 0, None, 3, _gzip_xfl(level, strategy)
+        )
+    )
 
 
 def decompressobj(wbits: int = MAX_WBITS, zdict: Any = b"") -> _Decompress:
     """Return a decompression object, as :func:`zlib.decompressobj`."""
-    form = _decompress_wbits(_index(wbits, "wbits"))
+    form = _decompress_wbits(_cint(wbits, "wbits"))
     if form is None:
         raise ValueError("Invalid initialization option")
     try:

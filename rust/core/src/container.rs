@@ -284,6 +284,8 @@ pub struct Decompressor {
     /// Largest window allowed by the caller for zlib streams (0 = trust the
     /// header), as zlib's wbits.
     max_window_bits: i32,
+    /// The window bits the body is decoded with.
+    window: u32,
     inflater: Inflater,
     dict: Option<Vec<u8>>,
     /// Header / trailer bytes gathered so far (at most 10).
@@ -305,7 +307,14 @@ impl Decompressor {
     /// `dict`: preset dictionary (raw: primes the window at once; zlib: used
     /// when the header asks for it and its Adler-32 matches).
     pub fn new(format: Format, window_bits: i32, dict: Option<&[u8]>) -> Self {
-        let mut inflater = Inflater::new();
+        // The window the stream may use: what the caller declared, or 32 KiB;
+        // for zlib streams the header's CINFO narrows it once read.
+        let window = if window_bits == 0 {
+            15
+        } else {
+            window_bits.clamp(8, 15) as u32
+        };
+        let mut inflater = Inflater::with_window_bits(window);
         let state = match format {
             Format::Raw => {
                 if let Some(d) = dict {
@@ -321,6 +330,7 @@ impl Decompressor {
             format,
             state,
             max_window_bits: window_bits,
+            window,
             inflater,
             dict: dict.map(<[u8]>::to_vec),
             buf: Vec::with_capacity(10),
@@ -458,6 +468,8 @@ impl Decompressor {
                     if wbits > limit {
                         return Err(InflateError::InvalidWindowSize);
                     }
+                    self.window = wbits as u32;
+                    self.inflater.set_window_bits(self.window);
                     self.state = if flg & 0x20 != 0 {
                         State::ZlibDictId
                     } else {
@@ -483,14 +495,15 @@ impl Decompressor {
             }
             State::GzipFixed => {
                 let i = self.buf.len();
-                if (i == 0 && b != 0x1f) || (i == 1 && b != 0x8b) {
+                // Like zlib, judge the magic once both bytes are in.
+                if i == 1 && (self.buf[0] != 0x1f || b != 0x8b) {
                     return Err(InflateError::NotGzip);
                 }
                 if i == 2 && b != 8 {
                     return Err(InflateError::UnknownCompressionMethod);
                 }
                 if i == 3 && b & 0xe0 != 0 {
-                    return Err(InflateError::BadGzipHeader("reserved flag bits set"));
+                    return Err(InflateError::BadGzipHeader("unknown header flags set"));
                 }
                 self.buf.push(b);
                 if self.buf.len() == 10 {
@@ -551,27 +564,34 @@ impl Decompressor {
                     let want = u16::from_le_bytes([self.buf[0], self.buf[1]]);
                     self.buf.clear();
                     if want != self.header_crc as u16 {
-                        return Err(InflateError::BadGzipHeader("header CRC mismatch"));
+                        return Err(InflateError::BadGzipHeader("header crc mismatch"));
                     }
                     self.state = State::Body;
                 }
             }
             State::Trailer => {
                 self.buf.push(b);
-                let need = if self.format == Format::Gzip { 8 } else { 4 };
-                if self.buf.len() == need {
-                    let t = &self.buf;
-                    if self.format == Format::Gzip {
-                        let crc = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
-                        let isize = u32::from_le_bytes([t[4], t[5], t[6], t[7]]);
-                        if crc != self.check {
-                            return Err(InflateError::IncorrectDataCheck);
-                        }
-                        if isize != self.total_out as u32 {
-                            return Err(InflateError::IncorrectLengthCheck);
-                        }
-                    } else if u32::from_be_bytes([t[0], t[1], t[2], t[3]]) != self.check {
+                let t = &self.buf;
+                // Like zlib, check each field as soon as it is complete: a
+                // bad CRC is reported even if the stream ends right after it.
+                if t.len() == 4 {
+                    let want = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
+                    let check = if self.format == Format::Gzip {
+                        want
+                    } else {
+                        want.swap_bytes()
+                    };
+                    if check != self.check {
                         return Err(InflateError::IncorrectDataCheck);
+                    }
+                    if self.format != Format::Gzip {
+                        self.buf.clear();
+                        self.state = State::Done;
+                    }
+                } else if t.len() == 8 {
+                    let isize = u32::from_le_bytes([t[4], t[5], t[6], t[7]]);
+                    if isize != self.total_out as u32 {
+                        return Err(InflateError::IncorrectLengthCheck);
                     }
                     self.buf.clear();
                     self.state = State::Done;
@@ -644,7 +664,7 @@ pub fn decompress(
         pos += p.consumed;
         out
     } else {
-        let (out, used) = crate::inflate::inflate(&input[pos..], size_hint)?;
+        let (out, used) = crate::inflate::inflate_window(&input[pos..], size_hint, d.window)?;
         pos += used;
         out
     };
@@ -788,7 +808,7 @@ mod tests {
         let mut bad = out.clone();
         bad[name_end] ^= 1;
         let err = decompress(&bad, Format::Gzip, 15, None, 0).unwrap_err();
-        assert_eq!(err, InflateError::BadGzipHeader("header CRC mismatch"));
+        assert_eq!(err, InflateError::BadGzipHeader("header crc mismatch"));
     }
 
     #[test]

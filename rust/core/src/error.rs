@@ -103,18 +103,20 @@ impl fmt::Display for InflateError {
             Self::MissingEndOfBlock => f.write_str("invalid code -- missing end-of-block"),
             Self::InvalidLiteralLengthCode => f.write_str("invalid literal/length code"),
             Self::InvalidDistanceCode => f.write_str("invalid distance code"),
-            Self::DistanceTooFarBack { distance, available } => write!(
-                f,
-                "invalid distance too far back (distance {distance}, only {available} bytes of history)"
-            ),
+            // zlib's exact words: programs match on them. The distance and
+            // the history available stay in the variant for Rust callers.
+            Self::DistanceTooFarBack { .. } => f.write_str("invalid distance too far back"),
             Self::Truncated => f.write_str("incomplete or truncated stream"),
             Self::IncorrectHeaderCheck => f.write_str("incorrect header check"),
             Self::UnknownCompressionMethod => f.write_str("unknown compression method"),
             Self::InvalidWindowSize => f.write_str("invalid window size"),
             Self::NeedDictionary { adler } => write!(f, "need dictionary (Adler-32 {adler:#010x})"),
-            Self::IncorrectDictionary => f.write_str("incorrect dictionary (Adler-32 does not match)"),
-            Self::NotGzip => f.write_str("Not a gzipped file (bad magic bytes)"),
-            Self::BadGzipHeader(why) => write!(f, "bad gzip header: {why}"),
+            Self::IncorrectDictionary => {
+                f.write_str("incorrect dictionary (Adler-32 does not match)")
+            }
+            // zlib reports a bad gzip magic as a header check failure.
+            Self::NotGzip => f.write_str("incorrect header check"),
+            Self::BadGzipHeader(why) => f.write_str(why),
             Self::IncorrectDataCheck => f.write_str("incorrect data check"),
             Self::IncorrectLengthCheck => f.write_str("incorrect length check"),
         }

@@ -2,41 +2,56 @@
 //!
 //! `zlib` accepts any object exporting a C-contiguous buffer (bytes,
 //! bytearray, memoryview, array.array, numpy arrays of any dtype) and reads
-//! it in place. We do the same: take the buffer, check contiguity the way
-//! CPython does (same `BufferError` text), and view its bytes as `&[u8]` for
-//! as long as the `PyUntypedBuffer` (which holds the export) lives.
-use pyo3::buffer::PyUntypedBuffer;
-use pyo3::exceptions::PyBufferError;
+//! it in place. We do the same, asking the exporter for a plain
+//! `PyBUF_SIMPLE` buffer exactly as CPython's zlib does, so a non-contiguous
+//! input is refused by the exporter itself with the very exception the
+//! stdlib would show (`BufferError` from memoryview, `ValueError` from
+//! numpy), and a contiguous one is viewed as `&[u8]` for as long as the
+//! export is held.
+use pyo3::ffi;
 use pyo3::prelude::*;
 
-/// A read-only byte view of a Python buffer. The export is released on drop.
+/// A read-only byte view of a Python buffer; the export is released on drop.
 pub struct ByteView {
-    buf: PyUntypedBuffer,
+    // Boxed so the address handed to the exporter stays put.
+    raw: Box<ffi::Py_buffer>,
 }
 
 impl ByteView {
     pub fn new(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let buf = PyUntypedBuffer::get(obj)?;
-        if !buf.is_c_contiguous() {
-            return Err(PyBufferError::new_err(
-                "memoryview: underlying buffer is not C-contiguous",
-            ));
+        let mut raw = Box::new(ffi::Py_buffer::new());
+        // SAFETY: `obj` is a live object (we hold a Bound, so the GIL is held)
+        // and `raw` points to writable storage for one Py_buffer.
+        let rc = unsafe { ffi::PyObject_GetBuffer(obj.as_ptr(), &mut *raw, ffi::PyBUF_SIMPLE) };
+        if rc != 0 {
+            return Err(PyErr::fetch(obj.py()));
         }
-        Ok(ByteView { buf })
+        Ok(ByteView { raw })
     }
 
     pub fn as_slice(&self) -> &[u8] {
-        let len = self.buf.len_bytes();
-        if len == 0 {
+        let len = self.raw.len.max(0) as usize;
+        if len == 0 || self.raw.buf.is_null() {
             return &[];
         }
-        // SAFETY: the buffer is C-contiguous (checked in `new`), so its
-        // `len_bytes()` bytes start at `buf_ptr()`; the export stays valid
-        // while `self.buf` lives, which outlives the returned borrow. Like
-        // CPython's zlib, we read the memory with the GIL released: another
-        // thread resizing a bytearray is prevented by the export itself
-        // (bytearray refuses to resize while exported); one writing into it
-        // concurrently races exactly as it would with stdlib zlib.
-        unsafe { std::slice::from_raw_parts(self.buf.buf_ptr() as *const u8, len) }
+        // SAFETY: a PyBUF_SIMPLE export is `len` contiguous bytes at `buf`,
+        // valid until PyBuffer_Release (in Drop), which cannot run while this
+        // borrow of `self` lives. Like CPython's zlib we read it with the GIL
+        // released: the export itself stops a bytearray from being resized
+        // meanwhile; a thread writing into it concurrently races exactly as
+        // it would with the stdlib.
+        unsafe { std::slice::from_raw_parts(self.raw.buf as *const u8, len) }
+    }
+}
+
+impl Drop for ByteView {
+    fn drop(&mut self) {
+        // Views are created and dropped with the GIL held (they never cross
+        // a `detach`; only the borrowed slice does), but attach to be sure.
+        Python::attach(|_| {
+            // SAFETY: `raw` was filled by a successful PyObject_GetBuffer and
+            // is released exactly once, here.
+            unsafe { ffi::PyBuffer_Release(&mut *self.raw) }
+        });
     }
 }

@@ -34,6 +34,11 @@ pub fn inflate_err(py: Python<'_>, e: InflateError, while_: &str) -> PyErr {
     let msg = match e {
         // zlib sets no message for Z_NEED_DICT; CPython then prints none.
         InflateError::NeedDictionary { .. } => format!("Error {code} while {while_}"),
+        // CPython reports a dictionary whose Adler-32 does not match while
+        // setting it, with zlib's generic text for Z_DATA_ERROR.
+        InflateError::IncorrectDictionary => {
+            "Error -3 while setting zdict: invalid input data".to_string()
+        }
         _ => format!("Error {code} while {while_}: {e}"),
     };
     zlib_error(py, msg)

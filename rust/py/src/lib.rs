@@ -90,16 +90,29 @@ fn adler32(py: Python<'_>, data: &Bound<'_, PyAny>, value: u32) -> PyResult<u32>
     }))
 }
 
-fn gzip_header(mtime: u32, filename: Option<Vec<u8>>, os: u8, level: i32) -> GzipHeader {
+/// The gzip header to write. `xfl` defaults to what Python's gzip module
+/// writes for `level`; zlib's own rule differs slightly, so the Python layer
+/// passes it explicitly when it stands in for zlib.
+fn gzip_header(
+    mtime: u32,
+    filename: Option<Vec<u8>>,
+    os: u8,
+    xfl: Option<u8>,
+    level: i32,
+) -> GzipHeader {
     let mut h = GzipHeader::for_level(level, mtime);
     h.os = os;
     h.filename = filename;
+    if let Some(x) = xfl {
+        h.xfl = x;
+    }
     h
 }
 
 /// One-shot compression: `format` 0 raw, 1 zlib, 2 gzip.
 #[pyfunction]
-#[pyo3(signature = (data, format, level, window_bits, mtime=0, os=255))]
+#[pyo3(signature = (data, format, level, window_bits, mtime=0, os=255, xfl=None))]
+#[allow(clippy::too_many_arguments)]
 fn compress<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyAny>,
@@ -108,11 +121,12 @@ fn compress<'py>(
     window_bits: i32,
     mtime: u32,
     os: u8,
+    xfl: Option<u8>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let fmt = format_from(format)?;
     let v = ByteView::new(data)?;
     let s = v.as_slice();
-    let header = gzip_header(mtime, None, os, if level == -1 { 6 } else { level });
+    let header = gzip_header(mtime, None, os, xfl, if level == -1 { 6 } else { level });
     let out = run(py, s.len(), || {
         let mut c = container::Compressor::new(
             fmt,
@@ -164,7 +178,7 @@ struct Compressor {
 #[pymethods]
 impl Compressor {
     #[new]
-    #[pyo3(signature = (format, level, window_bits, strategy=0, zdict=None, mtime=0, filename=None, os=255))]
+    #[pyo3(signature = (format, level, window_bits, strategy=0, zdict=None, mtime=0, filename=None, os=255, xfl=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -176,10 +190,17 @@ impl Compressor {
         mtime: u32,
         filename: Option<Vec<u8>>,
         os: u8,
+        xfl: Option<u8>,
     ) -> PyResult<Self> {
         let fmt = format_from(format)?;
         let dict = zdict.map(ByteView::new).transpose()?;
-        let header = gzip_header(mtime, filename, os, if level == -1 { 6 } else { level });
+        let header = gzip_header(
+            mtime,
+            filename,
+            os,
+            xfl,
+            if level == -1 { 6 } else { level },
+        );
         let inner = container::Compressor::new(
             fmt,
             level,

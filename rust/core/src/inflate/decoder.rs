@@ -151,6 +151,9 @@ pub(crate) struct Decoder {
     litlen: LitLenTable,
     dist: DistTable,
     codelen: CodeLenTable,
+    /// Largest distance the stream may use: the window size the caller
+    /// declared (zlib's wbits), 32 KiB unless told otherwise.
+    max_dist: usize,
 }
 
 impl Decoder {
@@ -167,7 +170,14 @@ impl Decoder {
             litlen: LitLenTable::new(),
             dist: DistTable::new(),
             codelen: CodeLenTable::new(),
+            max_dist: crate::tables::WINDOW_SIZE,
         }
+    }
+
+    /// Reject distances beyond `1 << window_bits` (8..=15), as zlib does
+    /// for a stream declared with a smaller window.
+    pub(crate) fn set_window_bits(&mut self, window_bits: u32) {
+        self.max_dist = 1usize << window_bits.clamp(8, 15);
     }
 
     pub(crate) fn is_done(&self) -> bool {
@@ -381,7 +391,7 @@ impl Decoder {
                     br.consume(total);
                     let extra = (bitbuf >> pre) & low_mask(e & 0xff);
                     let distance = ((e >> 16) + (extra >> ((e >> 8) & 0xf)) as u32) as usize;
-                    if distance > *pos {
+                    if distance > *pos || distance > self.max_dist {
                         return Err(InflateError::DistanceTooFarBack {
                             distance,
                             available: *pos,
@@ -490,6 +500,7 @@ impl Decoder {
     ) -> Result<bool, InflateError> {
         let litlen = &self.litlen;
         let dist = &self.dist;
+        let max_dist = self.max_dist;
         // Work on a copy so the reader's fields live in registers.
         let mut r = *br;
         let mut op = *pos;
@@ -563,7 +574,7 @@ impl Decoder {
             }
             let distance =
                 (d >> 16) as usize + ((saved & low_mask(d & 0xff)) >> ((d >> 8) & 0xf)) as usize;
-            if distance > op {
+            if distance > op || distance > max_dist {
                 break Err(InflateError::DistanceTooFarBack {
                     distance,
                     available: op,

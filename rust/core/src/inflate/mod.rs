@@ -117,6 +117,20 @@ impl Inflater {
         }
     }
 
+    /// A decoder that rejects distances beyond `1 << window_bits` (8..=15)
+    /// with `DistanceTooFarBack`, like zlib given a smaller `wbits`.
+    pub fn with_window_bits(window_bits: u32) -> Self {
+        let mut s = Self::new();
+        s.set_window_bits(window_bits);
+        s
+    }
+
+    /// Change the largest distance accepted (see [`Self::with_window_bits`]);
+    /// meant for before the first input, e.g. once a zlib header is read.
+    pub fn set_window_bits(&mut self, window_bits: u32) {
+        self.dec.set_window_bits(window_bits);
+    }
+
     /// Keep only the last 32 KiB of history, at the front of the buffer.
     fn slide(&mut self) {
         if self.wpos > WINDOW_SIZE {
@@ -212,6 +226,16 @@ impl Inflater {
 /// stream occupied; a stream that ends early is `InflateError::Truncated`.
 /// `size_hint` only preallocates.
 pub fn inflate(input: &[u8], size_hint: usize) -> Result<(Vec<u8>, usize), InflateError> {
+    inflate_window(input, size_hint, 15)
+}
+
+/// [`inflate`] for a stream declared with a window of `1 << window_bits`
+/// bytes (8..=15): distances beyond it are `DistanceTooFarBack`.
+pub fn inflate_window(
+    input: &[u8],
+    size_hint: usize,
+    window_bits: u32,
+) -> Result<(Vec<u8>, usize), InflateError> {
     // DEFLATE expands at most about 1032:1 (a 258-byte match per two bits),
     // so a larger hint cannot be right and is not worth reserving.
     let plausible = input.len().saturating_mul(1032).saturating_add(1024);
@@ -223,6 +247,7 @@ pub fn inflate(input: &[u8], size_hint: usize) -> Result<(Vec<u8>, usize), Infla
     let initial = initial.min(plausible).clamp(1024, 1 << 30);
 
     let mut dec = Box::new(Decoder::new());
+    dec.set_window_bits(window_bits);
     let mut br = BitReader::new(input);
     let mut buf = vec![0u8; initial];
     let mut pos = 0;
