@@ -13,7 +13,6 @@ import glob
 import os
 
 import pytest
-
 from scalezip import bench
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import zlib as std_zlib
 
 import pytest
-
 from scalezip import zlib as sz_zlib
 
 CODECS = {"stdlib": std_zlib, "scalezip": sz_zlib}

@@ -17,7 +17,9 @@ def _levels(text: str) -> list[int]:
     try:
         levels = [int(x) for x in text.split(",") if x]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"levels must be comma-separated integers: {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"levels must be comma-separated integers: {text!r}"
+        ) from None
     if not levels or any(not 0 <= lv <= 9 for lv in levels):
         raise argparse.ArgumentTypeError("levels must be in 0..9 (compared with stdlib zlib)")
     return levels
@@ -34,7 +36,9 @@ def _bench(args: argparse.Namespace) -> int:
     print(bench.format_table(rows))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"corpus": desc, "bytes": len(data), "rows": bench.rows_as_dicts(rows)}, f, indent=2)
+            json.dump(
+                {"corpus": desc, "bytes": len(data), "rows": bench.rows_as_dicts(rows)}, f, indent=2
+            )
     return 0
 
 
@@ -47,9 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"scalezip {__version__}")
     sub = parser.add_subparsers(dest="command")
     b = sub.add_parser("bench", help="round trip + speed/ratio against stdlib zlib")
-    b.add_argument("--corpus", nargs="+", metavar="PATH", help="files to use instead of the embedded corpus")
-    b.add_argument("--levels", type=_levels, default=[1, 6, 9], help="comma-separated levels (default 1,6,9)")
-    b.add_argument("--repeat", type=int, default=5, help="timed runs per codec and level (default 5)")
+    b.add_argument(
+        "--corpus", nargs="+", metavar="PATH", help="files to use instead of the embedded corpus"
+    )
+    b.add_argument(
+        "--levels", type=_levels, default=[1, 6, 9], help="comma-separated levels (default 1,6,9)"
+    )
+    b.add_argument(
+        "--repeat", type=int, default=5, help="timed runs per codec and level (default 5)"
+    )
     b.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
     if args.command is None:

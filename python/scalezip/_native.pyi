@@ -1,6 +1,16 @@
 """Type stubs for the native module (rust/py). Private: use scalezip.zlib / scalezip.gzip."""
 
-from typing import Any
+from typing import Any, final
+
+__all__ = [
+    "Compressor",
+    "Decompressor",
+    "__version__",
+    "adler32",
+    "compress",
+    "crc32",
+    "decompress",
+]
 
 __version__: str
 
@@ -19,9 +29,10 @@ def decompress(
     data: Any, format: int, window_bits: int, bufsize: int, zdict: Any | None = None
 ) -> tuple[bytes, int]: ...
 
+@final
 class Compressor:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         format: int,
         level: int,
         window_bits: int,
@@ -31,15 +42,16 @@ class Compressor:
         filename: bytes | None = None,
         os: int = 255,
         xfl: int | None = None,
-    ) -> None: ...
+    ) -> Compressor: ...
     def compress(self, data: Any, /) -> bytes: ...
     def flush(self, data: Any, mode: int, /) -> bytes: ...
     @property
     def finished(self) -> bool: ...
     def copy(self) -> Compressor: ...
 
+@final
 class Decompressor:
-    def __init__(self, format: int, window_bits: int, zdict: Any | None = None) -> None: ...
+    def __new__(cls, format: int, window_bits: int, zdict: Any | None = None) -> Decompressor: ...
     def decompress(self, data: Any, max_length: int, /) -> tuple[bytes, int]: ...
     @property
     def eof(self) -> bool: ...

@@ -22,8 +22,8 @@ import sys
 import sysconfig
 import time
 import zlib as std_zlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 from . import zlib as sz_zlib
 
@@ -42,7 +42,10 @@ def default_corpus() -> tuple[bytes, str]:
             text += f.read()
     del text[TEXT_CAP:]
     binary = bytearray()
-    libdirs = [sysconfig.get_config_var("LIBDIR") or "", sysconfig.get_path("platstdlib") + "/lib-dynload"]
+    libdirs = [
+        sysconfig.get_config_var("LIBDIR") or "",
+        sysconfig.get_path("platstdlib") + "/lib-dynload",
+    ]
     candidates: list[str] = []
     for d in libdirs:
         candidates += sorted(glob.glob(os.path.join(d, "libpython*.so*")))
@@ -55,8 +58,9 @@ def default_corpus() -> tuple[bytes, str]:
             with open(path, "rb") as f:
                 binary += f.read()
     del binary[BINARY_CAP:]
+    version = sys.version.split()[0]
     desc = (
-        f"embedded corpus: Python {sys.version.split()[0]} stdlib sources ({len(text) / 1e6:.1f} MB)"
+        f"embedded corpus: Python {version} stdlib sources ({len(text) / 1e6:.1f} MB)"
         f" + interpreter shared libraries ({len(binary) / 1e6:.1f} MB)"
     )
     return bytes(text + binary), desc
@@ -101,8 +105,9 @@ def run(data: bytes, levels: list[int], repeat: int) -> list[Row]:
         dtimes: dict[str, list[float]] = {n: [] for n in codecs}
         for _ in range(repeat):
             for name, mod in codecs.items():
-                _median_time(lambda: mod.compress(data, level), ctimes[name])
-                _median_time(lambda: mod.decompress(blobs[name]), dtimes[name])
+                blob = blobs[name]
+                _median_time(lambda m=mod, lv=level: m.compress(data, lv), ctimes[name])  # type: ignore[misc]
+                _median_time(lambda m=mod, b=blob: m.decompress(b), dtimes[name])  # type: ignore[misc]
         for name in codecs:
             rows.append(
                 Row(

@@ -28,8 +28,7 @@ import sys
 import time
 from typing import IO, Any
 
-from . import _native
-from . import zlib
+from . import _native, zlib
 from ._errors import BadGzipFile
 
 __all__ = ["BadGzipFile", "GzipFile", "open", "compress", "decompress"]
@@ -379,7 +378,7 @@ class GzipFile(io.BufferedIOBase):
         assert self.fileobj is not None
         self.fileobj.write(self._compressor.compress(b""))
 
-    def write(self, data: Any) -> int:  # type: ignore[override]
+    def write(self, data: Any) -> int:
         """Compress and write *data*; return the number of bytes taken."""
         self._check_not_closed()
         if self.mode != WRITE:
@@ -473,10 +472,10 @@ class GzipFile(io.BufferedIOBase):
         self._buffer.seek(0)
 
     def readable(self) -> bool:
-        return self.mode == READ
+        return bool(self.mode == READ)
 
     def writable(self) -> bool:
-        return self.mode == WRITE
+        return bool(self.mode == WRITE)
 
     def seekable(self) -> bool:
         return True
@@ -517,7 +516,9 @@ class GzipFile(io.BufferedIOBase):
             raise ValueError("I/O operation on closed file.")
 
 
-def compress(data: Any, compresslevel: int = _COMPRESS_LEVEL_BEST, *, mtime: float | None = None) -> bytes:
+def compress(
+    data: Any, compresslevel: int = _COMPRESS_LEVEL_BEST, *, mtime: float | None = None
+) -> bytes:
     """Compress *data* into one gzip member, as :func:`gzip.compress`."""
     if mtime == 0:
         # As the stdlib: zlib's own gzip header (OS 3, zlib's XFL rule).
@@ -570,7 +571,7 @@ def decompress(data: Any) -> bytes:
         rest = view[pos:]
         if len(rest) < 2 or rest[0] != 0x1F or rest[1] != 0x8B:
             # Not a header: raise the stdlib's error for it.
-            _read_gzip_header(io.BytesIO(rest))  # type: ignore[arg-type]
+            _read_gzip_header(io.BytesIO(rest))
             raise BadGzipFile(f"Not a gzipped file ({bytes(rest[:2])!r})")
         try:
             out, used = _native.decompress(rest, 2, 15, 0)
