@@ -264,11 +264,14 @@ class _Decompress:
         self.unconsumed_tail = b""
         self.eof = False
 
-    def _feed(self, data: Any, max_length: int) -> bytes:
+    def _feed(self, data: Any, max_length: int, flushing: bool = False) -> bytes:
         try:
             # The native call takes the buffer first, so a bad argument is
             # refused with the same exception the stdlib raises.
-            out, used = self._d.decompress(data, max_length)
+            if flushing:
+                out, used = self._d.flush(data)
+            else:
+                out, used = self._d.decompress(data, max_length)
         finally:
             self.eof = self._d.eof
         view = memoryview(data).cast("B")
@@ -299,7 +302,9 @@ class _Decompress:
         length = _index(length, "length")
         if length <= 0:
             raise ValueError("length must be greater than zero")
-        out = self._feed(self.unconsumed_tail, 0)
+        # Like CPython, flush() returns what decodes and does not raise for
+        # corrupt data (CPython's flush discards inflate's error).
+        out = self._feed(self.unconsumed_tail, 0, flushing=True)
         if self.eof:
             self._ended = True
         return out

@@ -17,6 +17,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use scalezip_core::container::{self, Format, GzipHeader};
 use scalezip_core::deflate::{Flush, Strategy};
+use std::sync::{Mutex, MutexGuard};
 
 /// Inputs smaller than this are processed without releasing the GIL: the
 /// release/reacquire round trip costs more than the work.
@@ -168,11 +169,19 @@ fn decompress<'py>(
     Ok((PyBytes::new(py, &out), used))
 }
 
+/// Lock a stream object's state. CPython's zlib serialises calls on one
+/// object with a per-object lock; so do we. The lock is taken with the GIL
+/// released (inside `run`) for big inputs, and never held while waiting for
+/// the GIL, so the two locks cannot deadlock. A panic while locked (a bug)
+/// poisons nothing we rely on: the state is plain data.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Streaming compressor (behind `zlib.compressobj` and `gzip.GzipFile`).
-#[pyclass(module = "scalezip._native")]
-#[derive(Clone)]
+#[pyclass(module = "scalezip._native", frozen)]
 struct Compressor {
-    inner: container::Compressor,
+    inner: Mutex<container::Compressor>,
 }
 
 #[pymethods]
@@ -210,13 +219,15 @@ impl Compressor {
             Some(&header),
         )
         .map_err(|e| deflate_err(py, e))?;
-        Ok(Compressor { inner })
+        Ok(Compressor {
+            inner: Mutex::new(inner),
+        })
     }
 
     /// Compress `data`; return what is ready.
     #[pyo3(signature = (data, /))]
     fn compress<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyBytes>> {
@@ -227,7 +238,7 @@ impl Compressor {
     /// Compress `data` (may be empty) and apply the zlib flush `mode`.
     #[pyo3(signature = (data, mode, /))]
     fn flush<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
         mode: i32,
@@ -238,25 +249,22 @@ impl Compressor {
 
     #[getter]
     fn finished(&self) -> bool {
-        self.inner.is_finished()
+        lock(&self.inner).is_finished()
     }
 
     fn copy(&self) -> Self {
-        self.clone()
+        Compressor {
+            inner: Mutex::new(lock(&self.inner).clone()),
+        }
     }
 }
 
 impl Compressor {
-    fn step<'py>(
-        &mut self,
-        py: Python<'py>,
-        s: &[u8],
-        flush: Flush,
-    ) -> PyResult<Bound<'py, PyBytes>> {
-        let inner = &mut self.inner;
+    fn step<'py>(&self, py: Python<'py>, s: &[u8], flush: Flush) -> PyResult<Bound<'py, PyBytes>> {
+        let inner = &self.inner;
         let out = run(py, s.len(), || {
             let mut out = Vec::with_capacity(s.len() / 2 + 64);
-            inner.compress(s, flush, &mut out).map(|_| out)
+            lock(inner).compress(s, flush, &mut out).map(|_| out)
         })
         .map_err(|e| deflate_err(py, e))?;
         Ok(PyBytes::new(py, &out))
@@ -264,10 +272,9 @@ impl Compressor {
 }
 
 /// Streaming decompressor of one stream (behind `zlib.decompressobj`).
-#[pyclass(module = "scalezip._native")]
-#[derive(Clone)]
+#[pyclass(module = "scalezip._native", frozen)]
 struct Decompressor {
-    inner: container::Decompressor,
+    inner: Mutex<container::Decompressor>,
 }
 
 #[pymethods]
@@ -278,11 +285,11 @@ impl Decompressor {
         let fmt = format_from(format)?;
         let dict = zdict.map(ByteView::new).transpose()?;
         Ok(Decompressor {
-            inner: container::Decompressor::new(
+            inner: Mutex::new(container::Decompressor::new(
                 fmt,
                 window_bits,
                 dict.as_ref().map(ByteView::as_slice),
-            ),
+            )),
         })
     }
 
@@ -290,7 +297,7 @@ impl Decompressor {
     /// limit). Returns `(output, consumed)`.
     #[pyo3(signature = (data, max_length, /))]
     fn decompress<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
         max_length: usize,
@@ -302,36 +309,60 @@ impl Decompressor {
         } else {
             max_length
         };
-        let inner = &mut self.inner;
+        let inner = &self.inner;
         let (out, consumed) = run(py, s.len(), || {
             let mut out = Vec::new();
-            let p = inner.decompress(s, &mut out, max_out)?;
+            let p = lock(inner).decompress(s, &mut out, max_out)?;
             Ok((out, p.consumed))
         })
         .map_err(|e| inflate_err(py, e, "decompressing data"))?;
         Ok((PyBytes::new(py, &out), consumed))
     }
 
+    /// Decode all of `data` with no output limit, as `Decompress.flush()`
+    /// does in CPython: a data error ends decoding but is not raised (CPython
+    /// drops it there), and the output decoded before it is returned.
+    #[pyo3(signature = (data, /))]
+    fn flush<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<(Bound<'py, PyBytes>, usize)> {
+        let v = ByteView::new(data)?;
+        let s = v.as_slice();
+        let inner = &self.inner;
+        let (out, consumed) = run(py, s.len(), || {
+            let mut out = Vec::new();
+            // On error, `out` already holds what was decoded before it.
+            let consumed = match lock(inner).decompress(s, &mut out, usize::MAX) {
+                Ok(p) => p.consumed,
+                Err(_) => s.len(),
+            };
+            (out, consumed)
+        });
+        Ok((PyBytes::new(py, &out), consumed))
+    }
+
     /// True once the end of the stream (trailer included) was reached.
     #[getter]
     fn eof(&self) -> bool {
-        self.inner.is_done()
+        lock(&self.inner).is_done()
     }
 
     /// True while the stream header is still being read.
     #[getter]
     fn in_header(&self) -> bool {
-        self.inner.in_header()
+        lock(&self.inner).in_header()
     }
 
     #[getter]
     fn mtime(&self) -> u32 {
-        self.inner.gzip_header().mtime
+        lock(&self.inner).gzip_header().mtime
     }
 
     #[getter]
     fn filename<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
-        self.inner
+        lock(&self.inner)
             .gzip_header()
             .filename
             .as_deref()
@@ -340,7 +371,7 @@ impl Decompressor {
 
     #[getter]
     fn comment<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
-        self.inner
+        lock(&self.inner)
             .gzip_header()
             .comment
             .as_deref()
@@ -349,7 +380,7 @@ impl Decompressor {
 
     #[getter]
     fn extra<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
-        self.inner
+        lock(&self.inner)
             .gzip_header()
             .extra
             .as_deref()
@@ -358,13 +389,13 @@ impl Decompressor {
 
     #[getter]
     fn os(&self) -> u8 {
-        self.inner.gzip_header().os
+        lock(&self.inner).gzip_header().os
     }
 
     /// 0 raw, 1 zlib, 2 gzip, 3 not yet known (auto-detect before the first byte).
     #[getter]
     fn format(&self) -> u8 {
-        match self.inner.format() {
+        match lock(&self.inner).format() {
             Format::Raw => 0,
             Format::Zlib => 1,
             Format::Gzip => 2,
@@ -373,7 +404,9 @@ impl Decompressor {
     }
 
     fn copy(&self) -> Self {
-        self.clone()
+        Decompressor {
+            inner: Mutex::new(lock(&self.inner).clone()),
+        }
     }
 }
 

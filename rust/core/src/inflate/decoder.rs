@@ -391,18 +391,26 @@ impl Decoder {
                     br.consume(total);
                     let extra = (bitbuf >> pre) & low_mask(e & 0xff);
                     let distance = ((e >> 16) + (extra >> ((e >> 8) & 0xf)) as u32) as usize;
-                    if distance > *pos || distance > self.max_dist {
-                        return Err(InflateError::DistanceTooFarBack {
-                            distance,
-                            available: *pos,
-                        });
-                    }
+                    // Validated in Copy, once there is room to copy: zlib
+                    // only judges a distance when it is about to use it, so
+                    // a stream cut off by the output limit right here is not
+                    // an error yet (Python's `max_length` relies on that).
                     self.mode = Mode::Copy {
                         length,
                         distance: distance as u16,
                     };
                 }
                 Mode::Copy { length, distance } => {
+                    if *pos == limit {
+                        return Ok(Stop::OutputFull);
+                    }
+                    let d = usize::from(distance);
+                    if d > *pos || d > self.max_dist {
+                        return Err(InflateError::DistanceTooFarBack {
+                            distance: d,
+                            available: *pos,
+                        });
+                    }
                     let n = usize::from(length).min(limit - *pos);
                     copy_match_exact(buf, *pos, usize::from(distance), n);
                     *pos += n;
