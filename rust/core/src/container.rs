@@ -653,6 +653,17 @@ pub fn decompress(
         d.header_byte(b)?;
         pos += 1;
     }
+    // A gzip member ends with its length (ISIZE): when the input is one
+    // member, that is the exact output size, and sizing the buffer right
+    // saves regrowing it. Only a hint: the inflater caps it at what the input
+    // could possibly expand to.
+    let size_hint = match (d.format, input.len().checked_sub(4)) {
+        (Format::Gzip, Some(i)) => {
+            let isize = u32::from_le_bytes([input[i], input[i + 1], input[i + 2], input[i + 3]]);
+            size_hint.max(isize as usize)
+        }
+        _ => size_hint,
+    };
     let out = if d.dict.is_some() {
         // A preset dictionary primes the streaming window; the one-shot
         // kernel starts from an empty one, so take the streaming road.

@@ -239,11 +239,10 @@ pub fn inflate_window(
     // DEFLATE expands at most about 1032:1 (a 258-byte match per two bits),
     // so a larger hint cannot be right and is not worth reserving.
     let plausible = input.len().saturating_mul(1032).saturating_add(1024);
-    let initial = if size_hint > 0 {
-        size_hint
-    } else {
-        input.len().saturating_mul(4)
-    };
+    // Start at 4x the input (most real data compresses less than 4:1), or
+    // the hint if larger: growing a large buffer costs a realloc copy, while
+    // untouched capacity costs nothing (the pages are never faulted in).
+    let initial = size_hint.max(input.len().saturating_mul(4));
     let initial = initial.min(plausible).clamp(1024, 1 << 30);
 
     let mut dec = Box::new(Decoder::new());
