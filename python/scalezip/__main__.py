@@ -61,9 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat", type=int, default=5, help="timed runs per codec and level (default 5)"
     )
     b.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or (argv[0] not in sub.choices and argv[0] not in ("-h", "--help", "--version")):
+        # No command: options belong to the default command, 'bench'.
+        argv = ["bench", *argv]
     args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["bench", *(argv or [])])
     try:
         return _bench(args)
     except (OSError, RuntimeError) as e:
