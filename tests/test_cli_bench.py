@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import AGAINST_STDLIB, text_bytes
 
 pytestmark = pytest.mark.skipif(AGAINST_STDLIB, reason="scalezip's own command line")
@@ -25,7 +24,9 @@ def test_bench_on_a_given_corpus_writes_table_and_json(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_bytes(text_bytes(300_000, 11))
     out = tmp_path / "result.json"
-    r = run("bench", "--corpus", str(corpus), "--levels", "1,6", "--repeat", "1", "--json", str(out))
+    r = run(
+        "bench", "--corpus", str(corpus), "--levels", "1,6", "--repeat", "1", "--json", str(out)
+    )
     assert r.returncode == 0, r.stderr
     assert "round trips OK" in r.stdout
     assert "scalezip" in r.stdout and "stdlib zlib" in r.stdout
