@@ -165,3 +165,41 @@ def test_info_reports_format_fields_and_ratio(tmp_path):
 def test_help_has_examples():
     r = cli("--help")
     assert r.returncode == 0 and b"examples:" in r.stdout
+
+
+@pytest.mark.parametrize("threads", [0, 2, 3])
+def test_gzip_threads_make_one_standard_member(threads):
+    from scalezip import gzip as sz_gzip
+
+    data = text_bytes(3_500_000, 5)
+    blob = sz_gzip.compress(data, 6, mtime=5, threads=threads)
+    assert std_gzip.decompress(blob) == data
+    assert blob[:10] == sz_gzip.compress(b"", 6, mtime=5)[:10]  # same header
+    # One member: stdlib zlib with wbits=31 reads it all in one stream.
+    d = std_zlib.decompressobj(31)
+    assert d.decompress(blob) == data and d.eof and d.unused_data == b""
+    # Within 0.5 % of the single-threaded size.
+    assert len(blob) <= len(sz_gzip.compress(data, 6, mtime=5)) * 1.005
+
+
+def test_gzip_file_threads_streaming(tmp_path):
+    from scalezip import gzip as sz_gzip
+
+    data = text_bytes(2_500_000, 6)
+    p = tmp_path / "t.gz"
+    with sz_gzip.open(p, "wb", threads=2) as f:
+        for i in range(0, len(data), 300_001):
+            f.write(data[i : i + 300_001])
+    assert std_gzip.decompress(p.read_bytes()) == data
+    with pytest.raises(ValueError, match="threads"):
+        sz_gzip.compress(b"x", threads=-1)
+
+
+def test_cli_threads(tmp_path):
+    src = tmp_path / "big"
+    src.write_bytes(text_bytes(2_200_000, 8))
+    r = cli("compress", "-k", "--threads", "2", str(src))
+    assert r.returncode == 0, r.stderr
+    assert std_gzip.decompress((tmp_path / "big.gz").read_bytes()) == src.read_bytes()
+    r = cli("compress", "-k", "-c", "zlib", "--threads", "2", str(src))
+    assert r.returncode == 1 and b"no multi-threaded encoder" in r.stderr

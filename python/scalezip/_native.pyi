@@ -5,6 +5,7 @@ from typing import Any, final
 __all__ = [
     "Compressor",
     "Decompressor",
+    "ParallelCompressor",
     "__version__",
     "adler32",
     "compress",
@@ -48,6 +49,22 @@ class Compressor:
     @property
     def finished(self) -> bool: ...
     def copy(self) -> Compressor: ...
+
+@final
+class ParallelCompressor:
+    def __new__(
+        cls,
+        format: int,
+        level: int,
+        threads: int,
+        block_size: int,
+        mtime: int = 0,
+        filename: bytes | None = None,
+        os: int = 255,
+        xfl: int | None = None,
+    ) -> ParallelCompressor: ...
+    def compress(self, data: Any, /) -> bytes: ...
+    def finish(self) -> bytes: ...
 
 @final
 class Decompressor:

@@ -37,6 +37,7 @@ EPILOG = """examples:
   scalezip bench --corpus data.bin --levels 1,6,9
   scalezip compress big.log                  -> big.log.gz (big.log removed)
   scalezip compress -k -c zlib -l 9 a.bin    -> a.bin.zz, a.bin kept
+  scalezip compress --threads 0 big.tar      -> big.tar.gz using every core
   tar c dir | scalezip compress - > dir.tar.gz
   scalezip decompress big.log.gz             -> big.log
   scalezip info big.log.gz
@@ -119,9 +120,14 @@ def _input_size(path: str) -> int | None:
 
 
 def _compress_stream(
-    codec: registry.Codec, level: int | None, src: IO[bytes], dst: IO[bytes], bar: Any
+    codec: registry.Codec,
+    level: int | None,
+    src: IO[bytes],
+    dst: IO[bytes],
+    bar: Any,
+    threads: int = 1,
 ) -> None:
-    w = codec.writer(dst, level)
+    w = codec.writer(dst, level, threads)
     try:
         _copy(src, w, bar)
     finally:
@@ -143,11 +149,15 @@ def _cmd_compress(args: argparse.Namespace) -> int:
     codec = registry.get(args.codec)
     try:
         level = codec.check_level(args.level)
+        if args.threads < 0:
+            raise ValueError("--threads must be 0 (all cores) or more")
+        if args.threads != 1 and not codec.parallel:
+            raise ValueError(f"codec {codec.name!r} has no multi-threaded encoder")
     except ValueError as e:
         raise CliError(str(e)) from None
     for path in args.files:
         if path == "-":
-            _compress_stream(codec, level, sys.stdin.buffer, sys.stdout.buffer, None)
+            _compress_stream(codec, level, sys.stdin.buffer, sys.stdout.buffer, None, args.threads)
             sys.stdout.buffer.flush()
             continue
         if path.endswith(codec.extension) and not args.force:
@@ -157,12 +167,12 @@ def _cmd_compress(args: argparse.Namespace) -> int:
         with open(path, "rb") as src:
             bar = _progress(_input_size(path), args.quiet, os.path.basename(path))
             if args.stdout:
-                _compress_stream(codec, level, src, sys.stdout.buffer, bar)
+                _compress_stream(codec, level, src, sys.stdout.buffer, bar, args.threads)
                 sys.stdout.buffer.flush()
             else:
                 out = args.output or path + codec.extension
                 with _atomic_output(out, args.force) as dst:
-                    _compress_stream(codec, level, src, dst, bar)
+                    _compress_stream(codec, level, src, dst, bar, args.threads)
                 shutil.copystat(path, out)
             if bar is not None:
                 bar.close()
@@ -320,6 +330,12 @@ def _parser() -> argparse.ArgumentParser:
         )
         if name == "compress":
             p.add_argument("-l", "--level", type=int, help="compression level (codec default)")
+            p.add_argument(
+                "--threads",
+                type=int,
+                default=1,
+                help="cores to compress with, 0 = all (gzip; one ordinary gzip member)",
+            )
         p.add_argument("-o", "--output", help="output file (one input only)")
         p.add_argument("--stdout", action="store_true", help="write to stdout, keep the input")
         p.add_argument("-k", "--keep", action="store_true", help="keep the input file")

@@ -55,12 +55,15 @@ def open(
     encoding: str | None = None,
     errors: str | None = None,
     newline: str | None = None,
+    *,
+    threads: int = 1,
 ) -> Any:
     """Open a gzip-compressed file in binary or text mode, as :func:`gzip.open`.
 
     *filename* is a path (str, bytes or PathLike) or a file object. *mode*
     is one of 'r', 'rb', 'a', 'ab', 'w', 'wb', 'x', 'xb' (binary) or the
-    same with 't' (text, wrapped in :class:`io.TextIOWrapper`).
+    same with 't' (text, wrapped in :class:`io.TextIOWrapper`). *threads*
+    (writing): see :class:`GzipFile`.
     """
     if "t" in mode:
         if "b" in mode:
@@ -75,9 +78,9 @@ def open(
 
     gz_mode = mode.replace("t", "")
     if isinstance(filename, (str, bytes, os.PathLike)):
-        binary_file = GzipFile(filename, gz_mode, compresslevel)
+        binary_file = GzipFile(filename, gz_mode, compresslevel, threads=threads)
     elif hasattr(filename, "read") or hasattr(filename, "write"):
-        binary_file = GzipFile(None, gz_mode, compresslevel, filename)
+        binary_file = GzipFile(None, gz_mode, compresslevel, filename, threads=threads)
     else:
         raise TypeError("filename must be a str or bytes object, or a file")
 
@@ -297,7 +300,13 @@ class GzipFile(io.BufferedIOBase):
         compresslevel: int = _COMPRESS_LEVEL_BEST,
         fileobj: IO[bytes] | None = None,
         mtime: float | None = None,
+        *,
+        threads: int = 1,
     ) -> None:
+        """As :class:`gzip.GzipFile`, plus *threads* (write mode): compress
+        with that many cores (0: one per core) into one ordinary gzip member,
+        in blocks of 1 MiB primed with the preceding 32 KiB (pigz's method);
+        the ratio stays within a fraction of a percent of one thread's."""
         if mode and ("t" in mode or "U" in mode):
             raise ValueError(f"Invalid mode: {mode!r}")
         if mode and "b" not in mode:
@@ -335,6 +344,7 @@ class GzipFile(io.BufferedIOBase):
             self.offset = 0
             self._write_mtime = mtime
             self._compresslevel = compresslevel
+            self._threads = _check_threads(threads)
             self._compressor: Any = None
         else:
             raise ValueError(f"Invalid mode: {mode!r}")
@@ -372,9 +382,15 @@ class GzipFile(io.BufferedIOBase):
         (mtime32,) = struct.unpack("<L", struct.pack("<L", int(mtime)))
         if not -1 <= compresslevel <= 12:
             raise ValueError("Invalid initialization option")
-        self._compressor = _native.Compressor(
-            2, compresslevel, 15, 0, None, mtime32, fname or None, 255, _gzip_xfl(compresslevel)
-        )
+        xfl = _gzip_xfl(compresslevel)
+        if self._threads == 1:
+            self._compressor = _native.Compressor(
+                2, compresslevel, 15, 0, None, mtime32, fname or None, 255, xfl
+            )
+        else:
+            self._compressor = _native.ParallelCompressor(
+                2, compresslevel, self._threads, _BLOCK_SIZE, mtime32, fname or None, 255, xfl
+            )
         assert self.fileobj is not None
         self.fileobj.write(self._compressor.compress(b""))
 
@@ -443,7 +459,7 @@ class GzipFile(io.BufferedIOBase):
         self.fileobj = None
         try:
             if self.mode == WRITE:
-                fileobj.write(self._compressor.flush(b"", zlib.Z_FINISH))
+                fileobj.write(self._finish_bytes())
             elif self.mode == READ:
                 self._buffer.close()
         finally:
@@ -452,12 +468,21 @@ class GzipFile(io.BufferedIOBase):
                 self.myfileobj = None
                 myfileobj.close()
 
+    def _finish_bytes(self) -> bytes:
+        if self._threads == 1:
+            return self._compressor.flush(b"", zlib.Z_FINISH)  # type: ignore[no-any-return]
+        return self._compressor.finish()  # type: ignore[no-any-return]
+
     def flush(self, zlib_mode: int = zlib.Z_SYNC_FLUSH) -> None:
-        """Flush: in write mode, make all data written so far decodable."""
+        """Flush: in write mode, make all data written so far decodable.
+
+        With ``threads`` other than 1, data still waiting to fill a batch of
+        blocks stays buffered until more arrives or the file is closed."""
         self._check_not_closed()
         if self.mode == WRITE:
             assert self.fileobj is not None
-            self.fileobj.write(self._compressor.flush(b"", zlib_mode))
+            if self._threads == 1:
+                self.fileobj.write(self._compressor.flush(b"", zlib_mode))
             self.fileobj.flush()
 
     def fileno(self) -> int:
@@ -517,9 +542,28 @@ class GzipFile(io.BufferedIOBase):
 
 
 def compress(
-    data: Any, compresslevel: int = _COMPRESS_LEVEL_BEST, *, mtime: float | None = None
+    data: Any,
+    compresslevel: int = _COMPRESS_LEVEL_BEST,
+    *,
+    mtime: float | None = None,
+    threads: int = 1,
 ) -> bytes:
-    """Compress *data* into one gzip member, as :func:`gzip.compress`."""
+    """Compress *data* into one gzip member, as :func:`gzip.compress`.
+
+    *threads* (a scalezip addition): compress with that many cores (0: one
+    per core); the result is still one ordinary gzip member.
+    """
+    threads = _check_threads(threads)
+    if threads != 1:
+        if mtime is None:
+            mtime = time.time()
+        (mtime32,) = struct.unpack("<L", struct.pack("<L", int(mtime)))
+        if not -1 <= compresslevel <= 12:
+            raise zlib.error("Bad compression level")
+        c = _native.ParallelCompressor(
+            2, compresslevel, threads, _BLOCK_SIZE, mtime32, None, 255, _gzip_xfl(compresslevel)
+        )
+        return c.compress(data) + c.finish()
     if mtime == 0:
         # As the stdlib: zlib's own gzip header (OS 3, zlib's XFL rule).
         return zlib.compress(data, level=compresslevel, wbits=31)
@@ -529,6 +573,19 @@ def compress(
     if not -1 <= compresslevel <= 12:
         raise zlib.error("Bad compression level")
     return _native.compress(data, 2, compresslevel, 15, mtime32, 255, _gzip_xfl(compresslevel))
+
+
+# Block size of multi-threaded compression: big enough that each block's
+# fresh start costs < 0.5 % of ratio, small enough to split a few MB.
+_BLOCK_SIZE = 1 << 20
+
+
+def _check_threads(threads: int) -> int:
+    if not isinstance(threads, int) or threads < 0:
+        raise ValueError(
+            f"threads must be a non-negative integer (0: one per core), not {threads!r}"
+        )
+    return threads
 
 
 def _gzip_xfl(compresslevel: int) -> int:

@@ -62,6 +62,14 @@ class Codec:
     _sniff: Callable[[bytes], bool] | None = field(default=None, repr=False)
     _writer: Callable[[IO[bytes], int | None], Writer] | None = field(default=None, repr=False)
     _reader: Callable[[IO[bytes]], Reader] | None = field(default=None, repr=False)
+    _parallel_writer: Callable[[IO[bytes], int | None, int], Writer] | None = field(
+        default=None, repr=False
+    )
+
+    @property
+    def parallel(self) -> bool:
+        """Whether :meth:`writer` accepts ``threads`` other than 1."""
+        return self._parallel_writer is not None
 
     def check_level(self, level: int | None) -> int | None:
         if level is None:
@@ -80,10 +88,15 @@ class Codec:
     def decompress(self, data: Any) -> bytes:
         return self._decompress(data)
 
-    def writer(self, fileobj: IO[bytes], level: int | None = None) -> Writer:
+    def writer(self, fileobj: IO[bytes], level: int | None = None, threads: int = 1) -> Writer:
         """A writable binary file that compresses into *fileobj*; closing it
-        finishes the stream (and leaves *fileobj* open)."""
+        finishes the stream (and leaves *fileobj* open). *threads* other
+        than 1 is accepted by codecs with a multi-core encoder (gzip)."""
         level = self.check_level(level)
+        if threads != 1:
+            if self._parallel_writer is None:
+                raise ValueError(f"codec {self.name!r} has no multi-threaded encoder")
+            return self._parallel_writer(fileobj, level, threads)
         if self._writer is not None:
             return self._writer(fileobj, level)
         return _OneShotWriter(fileobj, lambda data: self._compress(data, level))
@@ -178,9 +191,11 @@ def _is_zlib(head: bytes) -> bool:
     )
 
 
-def _gzip_writer(fileobj: IO[bytes], level: int | None) -> Writer:
+def _gzip_writer(fileobj: IO[bytes], level: int | None, threads: int = 1) -> Writer:
     level = 9 if level is None else level
-    return gzip.GzipFile(filename="", mode="wb", compresslevel=level, fileobj=fileobj, mtime=0)
+    return gzip.GzipFile(
+        filename="", mode="wb", compresslevel=level, fileobj=fileobj, mtime=0, threads=threads
+    )
 
 
 def _gzip_reader(fileobj: IO[bytes]) -> Reader:
@@ -208,6 +223,7 @@ register(
         _sniff=lambda head: head[:2] == b"\x1f\x8b",
         _writer=_gzip_writer,
         _reader=_gzip_reader,
+        _parallel_writer=_gzip_writer,
     )
 )
 register(

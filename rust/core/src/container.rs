@@ -177,20 +177,7 @@ impl Compressor {
     ) -> Result<Self, DeflateError> {
         let level = if level == -1 { 6 } else { level };
         let mut deflater = Deflater::new(level, window_bits, strategy)?;
-        let mut header = Vec::new();
-        let check = match format {
-            Format::Raw | Format::Auto => 0,
-            Format::Zlib => {
-                let id = dict.map(|d| adler32(1, d));
-                write_zlib_header(level, window_bits, id, &mut header);
-                1
-            }
-            Format::Gzip => {
-                let default = GzipHeader::for_level(level, 0);
-                gzip_header.unwrap_or(&default).write(&mut header);
-                0
-            }
-        };
+        let (header, check) = start_stream(format, level, window_bits, dict, gzip_header);
         if let Some(d) = dict {
             deflater.set_dictionary(d)?;
         }
@@ -220,22 +207,11 @@ impl Compressor {
         if let Some(h) = self.header.take() {
             out.extend_from_slice(&h);
         }
-        self.check = match self.format {
-            Format::Zlib => adler32(self.check, input),
-            Format::Gzip => crc32(self.check, input),
-            _ => 0,
-        };
+        self.check = update_check(self.format, self.check, input);
         self.total_in += input.len() as u64;
         self.deflater.deflate(input, flush, out)?;
         if flush == Flush::Finish {
-            match self.format {
-                Format::Zlib => out.extend_from_slice(&self.check.to_be_bytes()),
-                Format::Gzip => {
-                    out.extend_from_slice(&self.check.to_le_bytes());
-                    out.extend_from_slice(&(self.total_in as u32).to_le_bytes());
-                }
-                _ => {}
-            }
+            write_trailer(self.format, self.check, self.total_in, out);
             self.trailer_done = true;
         }
         Ok(())
@@ -243,6 +219,111 @@ impl Compressor {
 
     pub fn is_finished(&self) -> bool {
         self.trailer_done
+    }
+}
+
+/// The header of a new stream (empty for raw) and the initial check value.
+fn start_stream(
+    format: Format,
+    level: i32,
+    window_bits: i32,
+    dict: Option<&[u8]>,
+    gzip_header: Option<&GzipHeader>,
+) -> (Vec<u8>, u32) {
+    let mut header = Vec::new();
+    let check = match format {
+        Format::Raw | Format::Auto => 0,
+        Format::Zlib => {
+            write_zlib_header(level, window_bits, dict.map(|d| adler32(1, d)), &mut header);
+            1
+        }
+        Format::Gzip => {
+            let default = GzipHeader::for_level(level, 0);
+            gzip_header.unwrap_or(&default).write(&mut header);
+            0
+        }
+    };
+    (header, check)
+}
+
+/// Continue the check value of `format` over `data`.
+fn update_check(format: Format, check: u32, data: &[u8]) -> u32 {
+    match format {
+        Format::Zlib => adler32(check, data),
+        Format::Gzip => crc32(check, data),
+        _ => 0,
+    }
+}
+
+/// The trailer: zlib's big-endian Adler-32, or gzip's CRC-32 and ISIZE.
+fn write_trailer(format: Format, check: u32, total_in: u64, out: &mut Vec<u8>) {
+    match format {
+        Format::Zlib => out.extend_from_slice(&check.to_be_bytes()),
+        Format::Gzip => {
+            out.extend_from_slice(&check.to_le_bytes());
+            out.extend_from_slice(&(total_in as u32).to_le_bytes());
+        }
+        _ => {}
+    }
+}
+
+/// Streaming multi-core compressor (see [`crate::parallel`]) in any format
+/// but `Auto`: the same header and trailer as [`Compressor`], the body
+/// compressed in parallel blocks. No preset dictionary, no flush modes but
+/// finish: what a file writer needs.
+pub struct ParallelCompressor {
+    format: Format,
+    inner: crate::parallel::ParallelDeflater,
+    header: Option<Vec<u8>>,
+    check: u32,
+    total_in: u64,
+    finished: bool,
+}
+
+impl ParallelCompressor {
+    pub fn new(
+        format: Format,
+        level: i32,
+        threads: usize,
+        block_size: usize,
+        gzip_header: Option<&GzipHeader>,
+    ) -> Result<Self, DeflateError> {
+        let level = if level == -1 { 6 } else { level };
+        let inner = crate::parallel::ParallelDeflater::new(level, threads, block_size)?;
+        let (header, check) = start_stream(format, level, 15, None, gzip_header);
+        Ok(ParallelCompressor {
+            format,
+            inner,
+            header: Some(header),
+            check,
+            total_in: 0,
+            finished: false,
+        })
+    }
+
+    /// Take `input`; append whatever is complete to `out`.
+    pub fn compress(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateError> {
+        if self.finished {
+            return Err(DeflateError::StreamFinished);
+        }
+        if let Some(h) = self.header.take() {
+            out.extend_from_slice(&h);
+        }
+        self.check = update_check(self.format, self.check, input);
+        self.total_in += input.len() as u64;
+        self.inner.compress(input, out)
+    }
+
+    /// End the stream: the last blocks, then the trailer.
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), DeflateError> {
+        if self.finished {
+            return Ok(());
+        }
+        self.compress(&[], out)?;
+        self.inner.finish(out)?;
+        write_trailer(self.format, self.check, self.total_in, out);
+        self.finished = true;
+        Ok(())
     }
 }
 
@@ -388,11 +469,7 @@ impl Decompressor {
                     pos += p.consumed;
                     let new = &out[before..];
                     self.total_out += new.len() as u64;
-                    match self.format {
-                        Format::Zlib => self.check = adler32(self.check, new),
-                        Format::Gzip => self.check = crc32(self.check, new),
-                        _ => {}
-                    }
+                    self.check = update_check(self.format, self.check, new);
                     match p.status {
                         Status::StreamEnd => {
                             self.state = if self.format == Format::Raw {
@@ -680,11 +757,7 @@ pub fn decompress(
         out
     };
     d.total_out = out.len() as u64;
-    d.check = match d.format {
-        Format::Zlib => adler32(1, &out),
-        Format::Gzip => crc32(0, &out),
-        _ => 0,
-    };
+    d.check = update_check(d.format, d.check, &out);
     d.state = if d.format == Format::Raw {
         State::Done
     } else {
@@ -876,6 +949,34 @@ mod tests {
             decompress(&h, Format::Zlib, 15, None, 0).unwrap_err(),
             InflateError::UnknownCompressionMethod
         );
+    }
+
+    #[test]
+    fn parallel_compressor_makes_one_valid_stream() {
+        let data = sample(900_000);
+        for format in [Format::Raw, Format::Zlib, Format::Gzip] {
+            for threads in [1, 2] {
+                let header = GzipHeader {
+                    filename: Some(b"x".to_vec()),
+                    ..GzipHeader::for_level(6, 7)
+                };
+                let mut c =
+                    ParallelCompressor::new(format, 6, threads, 64 * 1024, Some(&header)).unwrap();
+                let mut out = Vec::new();
+                for chunk in data.chunks(100_003) {
+                    c.compress(chunk, &mut out).unwrap();
+                }
+                c.finish(&mut out).unwrap();
+                let (dec, used) = decompress(&out, format, 15, None, 0).unwrap();
+                assert_eq!((dec.len(), used), (data.len(), out.len()));
+                assert_eq!(dec, data);
+                if format == Format::Gzip {
+                    let mut d = Decompressor::new(format, 15, None);
+                    let (_, _) = stream_decode(&mut d, &out, 4096, usize::MAX).unwrap();
+                    assert_eq!(d.gzip_header(), &header);
+                }
+            }
+        }
     }
 
     #[test]

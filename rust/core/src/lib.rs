@@ -10,6 +10,7 @@
 //! - [`deflate`]: the RFC 1951 encoder (stored / fixed / dynamic blocks).
 //! - [`inflate`]: the RFC 1951 decoder, a resumable state machine.
 //! - [`container`]: zlib (RFC 1950) and gzip (RFC 1952) framing around both.
+//! - [`parallel`]: multi-core DEFLATE emitting one ordinary stream (pigz's way).
 //! - [`checksum`]: CRC-32 and Adler-32 (from well-kept crates).
 //!
 //! Untrusted input never panics: decoders return [`error`] values, and every
@@ -24,6 +25,7 @@ pub mod error;
 pub mod huffman;
 pub mod inflate;
 pub mod lz77;
+pub mod parallel;
 pub mod tables;
 
 pub use error::{DeflateError, InflateError};

@@ -271,6 +271,77 @@ impl Compressor {
     }
 }
 
+/// Streaming multi-core compressor (behind `gzip.compress(threads=N)` and
+/// `GzipFile(threads=N)`): one ordinary stream, blocks compressed in
+/// parallel. `threads` 0 means one per core.
+#[pyclass(module = "scalezip._native", frozen)]
+struct ParallelCompressor {
+    inner: Mutex<container::ParallelCompressor>,
+}
+
+#[pymethods]
+impl ParallelCompressor {
+    #[new]
+    #[pyo3(signature = (format, level, threads, block_size, mtime=0, filename=None, os=255, xfl=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        format: u8,
+        level: i32,
+        threads: usize,
+        block_size: usize,
+        mtime: u32,
+        filename: Option<Vec<u8>>,
+        os: u8,
+        xfl: Option<u8>,
+    ) -> PyResult<Self> {
+        let fmt = format_from(format)?;
+        let header = gzip_header(
+            mtime,
+            filename,
+            os,
+            xfl,
+            if level == -1 { 6 } else { level },
+        );
+        let inner =
+            container::ParallelCompressor::new(fmt, level, threads, block_size, Some(&header))
+                .map_err(|e| deflate_err(py, e))?;
+        Ok(ParallelCompressor {
+            inner: Mutex::new(inner),
+        })
+    }
+
+    /// Take `data`; return whatever output is complete.
+    #[pyo3(signature = (data, /))]
+    fn compress<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let v = ByteView::new(data)?;
+        let s = v.as_slice();
+        let inner = &self.inner;
+        let out = run(py, s.len(), || {
+            let mut out = Vec::new();
+            lock(inner).compress(s, &mut out).map(|_| out)
+        })
+        .map_err(|e| deflate_err(py, e))?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// End the stream; return the rest of the output (trailer included).
+    fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let inner = &self.inner;
+        let out = py
+            .detach(|| {
+                let mut out = Vec::new();
+                lock(inner).finish(&mut out).map(|_| out)
+            })
+            .map_err(|e| deflate_err(py, e))?;
+        Ok(PyBytes::new(py, &out))
+    }
+}
+
 /// Streaming decompressor of one stream (behind `zlib.decompressobj`).
 #[pyclass(module = "scalezip._native", frozen)]
 struct Decompressor {
@@ -418,6 +489,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decompress, m)?)?;
     m.add_class::<Compressor>()?;
     m.add_class::<Decompressor>()?;
+    m.add_class::<ParallelCompressor>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
