@@ -44,3 +44,17 @@ def test_decompress(benchmark, corpus, codec, level):
         corpus=desc,
         mb_per_s=len(data) / benchmark.stats.stats.median / 1e6,
     )
+
+
+@pytest.mark.parametrize("level", [1, 6, 9])
+def test_decompress_into(benchmark, corpus, level):
+    """scalezip.zlib.decompress_into: the same stream into a preallocated buffer."""
+    data, desc = corpus
+    blob = std_zlib.compress(data, level)
+    out = bytearray(len(data))
+    n = benchmark.pedantic(sz_zlib.decompress_into, args=(blob, out), rounds=5, warmup_rounds=1)
+    assert n == len(data) and out == data
+    benchmark.extra_info.update(
+        corpus=desc,
+        mb_per_s=len(data) / benchmark.stats.stats.median / 1e6,
+    )

@@ -11,6 +11,7 @@ __all__ = [
     "compress",
     "crc32",
     "decompress",
+    "decompress_into",
 ]
 
 __version__: str
@@ -29,6 +30,7 @@ def compress(
 def decompress(
     data: Any, format: int, window_bits: int, bufsize: int, zdict: Any | None = None
 ) -> tuple[bytes, int]: ...
+def decompress_into(data: Any, out: Any, format: int, window_bits: int) -> tuple[int, int]: ...
 
 @final
 class Compressor:

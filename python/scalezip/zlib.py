@@ -34,6 +34,7 @@ __all__ = [
     "decompress",
     "compressobj",
     "decompressobj",
+    "decompress_into",
     "crc32",
     "adler32",
     "MAX_WBITS",
@@ -198,6 +199,20 @@ def decompress(data: Any, /, wbits: int = MAX_WBITS, bufsize: int = DEF_BUF_SIZE
         raise error("Error -2 while preparing to decompress data: inconsistent stream state")
     out, _ = _native.decompress(data, form[0], form[1], bufsize)
     return out
+
+
+def decompress_into(data: Any, out: Any, /, wbits: int = MAX_WBITS) -> int:
+    """Decompress one stream of *data* straight into the writable buffer
+    *out* (bytearray, writable memoryview, numpy array); return the number of
+    bytes written. A scalezip addition: no output allocation and no copy,
+    the fastest way to decompress when the size is known (e.g. a gzip
+    file's ISIZE). Raises :class:`error` if the data does not fit.
+    """
+    form = _decompress_wbits(_cint(wbits, "wbits"))
+    if form is None:
+        raise error("Error -2 while preparing to decompress data: inconsistent stream state")
+    written, _ = _native.decompress_into(data, out, form[0], form[1])
+    return written
 
 
 class _Compress:

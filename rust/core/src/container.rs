@@ -710,6 +710,39 @@ fn field_rank(flag: u8) -> u8 {
     }
 }
 
+/// [`decompress`] straight into the caller's buffer: header and trailer
+/// checked as usual, the body decoded in place. Returns (bytes written,
+/// input bytes used). No preset dictionary.
+pub fn decompress_into(
+    input: &[u8],
+    format: Format,
+    window_bits: i32,
+    out: &mut [u8],
+) -> Result<(usize, usize), InflateError> {
+    let mut d = Decompressor::new(format, window_bits, None);
+    let mut pos = 0;
+    while d.in_header() {
+        let &b = input.get(pos).ok_or(InflateError::Truncated)?;
+        d.header_byte(b)?;
+        pos += 1;
+    }
+    let (n, used) = crate::inflate::inflate_into(&input[pos..], out, d.window)?;
+    pos += used;
+    d.total_out = n as u64;
+    d.check = update_check(d.format, d.check, &out[..n]);
+    d.state = if d.format == Format::Raw {
+        State::Done
+    } else {
+        State::Trailer
+    };
+    while !d.is_done() {
+        let &b = input.get(pos).ok_or(InflateError::Truncated)?;
+        d.header_byte(b)?;
+        pos += 1;
+    }
+    Ok((n, pos))
+}
+
 /// One-shot decompression of a complete stream in any format (the fast path
 /// behind `zlib.decompress`): the header and trailer go through the same
 /// state machine as streaming, the body through [`crate::inflate::inflate`],
@@ -976,6 +1009,31 @@ mod tests {
                     assert_eq!(d.gzip_header(), &header);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn decompress_into_a_caller_buffer() {
+        let data = sample(300_000);
+        for format in [Format::Raw, Format::Zlib, Format::Gzip] {
+            let c = compress(&data, format, 6, 15).unwrap();
+            let mut out = vec![0u8; data.len() + 10];
+            let (n, used) = decompress_into(&c, format, 15, &mut out).unwrap();
+            assert_eq!((&out[..n], used), (data.as_slice(), c.len()));
+            let mut small = vec![0u8; data.len() - 1];
+            let err = decompress_into(&c, format, 15, &mut small).unwrap_err();
+            assert_eq!(
+                err,
+                InflateError::OutputTooSmall {
+                    capacity: data.len() - 1
+                }
+            );
+            let mut exact = vec![0u8; data.len()];
+            assert_eq!(
+                decompress_into(&c, format, 15, &mut exact).unwrap().0,
+                data.len()
+            );
+            assert_eq!(exact, data);
         }
     }
 

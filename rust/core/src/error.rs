@@ -88,6 +88,10 @@ pub enum InflateError {
     IncorrectDataCheck,
     /// gzip ISIZE mismatch.
     IncorrectLengthCheck,
+    /// Decoding into a caller's buffer: the data does not fit.
+    OutputTooSmall {
+        capacity: usize,
+    },
 }
 
 impl fmt::Display for InflateError {
@@ -119,6 +123,12 @@ impl fmt::Display for InflateError {
             Self::BadGzipHeader(why) => f.write_str(why),
             Self::IncorrectDataCheck => f.write_str("incorrect data check"),
             Self::IncorrectLengthCheck => f.write_str("incorrect length check"),
+            Self::OutputTooSmall { capacity } => {
+                write!(
+                    f,
+                    "output buffer too small: the data does not fit in {capacity} bytes"
+                )
+            }
         }
     }
 }

@@ -55,3 +55,50 @@ impl Drop for ByteView {
         });
     }
 }
+
+/// A writable byte view of a Python buffer (bytearray, writable memoryview,
+/// numpy array), for decoding straight into the caller's memory.
+pub struct ByteViewMut {
+    raw: Box<ffi::Py_buffer>,
+}
+
+impl ByteViewMut {
+    pub fn new(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let mut raw = Box::new(ffi::Py_buffer::new());
+        // SAFETY: as in `ByteView::new`; PyBUF_WRITABLE makes the exporter
+        // refuse read-only memory (bytes) with its own TypeError/BufferError.
+        let rc = unsafe {
+            ffi::PyObject_GetBuffer(
+                obj.as_ptr(),
+                &mut *raw,
+                ffi::PyBUF_SIMPLE | ffi::PyBUF_WRITABLE,
+            )
+        };
+        if rc != 0 {
+            return Err(PyErr::fetch(obj.py()));
+        }
+        Ok(ByteViewMut { raw })
+    }
+
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        let len = self.raw.len.max(0) as usize;
+        if len == 0 || self.raw.buf.is_null() {
+            return &mut [];
+        }
+        // SAFETY: a writable PyBUF_SIMPLE export is `len` contiguous,
+        // writable bytes at `buf`, valid until released in Drop; `&mut self`
+        // makes this the only Rust view of it. Python code in another thread
+        // touching the same memory meanwhile races as it would with
+        // `readinto`.
+        unsafe { std::slice::from_raw_parts_mut(self.raw.buf as *mut u8, len) }
+    }
+}
+
+impl Drop for ByteViewMut {
+    fn drop(&mut self) {
+        Python::attach(|_| {
+            // SAFETY: filled by a successful PyObject_GetBuffer; released once.
+            unsafe { ffi::PyBuffer_Release(&mut *self.raw) }
+        });
+    }
+}

@@ -22,7 +22,7 @@ fn zlib_error(py: Python<'_>, msg: String) -> PyErr {
 /// zlib's return code for an inflate error, as CPython's messages print it.
 fn inflate_code(e: &InflateError) -> i32 {
     match e {
-        InflateError::Truncated => -5,
+        InflateError::Truncated | InflateError::OutputTooSmall { .. } => -5,
         InflateError::NeedDictionary { .. } => 2,
         _ => -3,
     }

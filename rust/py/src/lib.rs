@@ -10,7 +10,7 @@
 mod buffer;
 mod errors;
 
-use buffer::ByteView;
+use buffer::{ByteView, ByteViewMut};
 use errors::{deflate_err, inflate_err};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -176,6 +176,28 @@ fn decompress<'py>(
 /// poisons nothing we rely on: the state is plain data.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Decompress one stream straight into the writable buffer `out`. Returns
+/// `(written, consumed)`. No allocation and no copy of the output.
+#[pyfunction]
+#[pyo3(signature = (data, out, format, window_bits))]
+fn decompress_into(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    out: &Bound<'_, PyAny>,
+    format: u8,
+    window_bits: i32,
+) -> PyResult<(usize, usize)> {
+    let fmt = format_from(format)?;
+    let v = ByteView::new(data)?;
+    let s = v.as_slice();
+    let mut o = ByteViewMut::new(out)?;
+    let dst = o.as_mut_slice();
+    run(py, s.len(), || {
+        container::decompress_into(s, fmt, window_bits, dst)
+    })
+    .map_err(|e| inflate_err(py, e, "decompressing data"))
 }
 
 /// Streaming compressor (behind `zlib.compressobj` and `gzip.GzipFile`).
@@ -487,6 +509,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(adler32, m)?)?;
     m.add_function(wrap_pyfunction!(compress, m)?)?;
     m.add_function(wrap_pyfunction!(decompress, m)?)?;
+    m.add_function(wrap_pyfunction!(decompress_into, m)?)?;
     m.add_class::<Compressor>()?;
     m.add_class::<Decompressor>()?;
     m.add_class::<ParallelCompressor>()?;

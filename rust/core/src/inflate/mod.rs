@@ -267,3 +267,29 @@ pub fn inflate_window(
         }
     }
 }
+
+/// One-shot raw inflate straight into the caller's buffer `out` (no
+/// allocation, no copy: the top speed when the size is known, e.g. from a
+/// container's header). Returns (bytes written, input bytes used). A stream
+/// that does not fit is [`InflateError::OutputTooSmall`]; one that ends
+/// early is [`InflateError::Truncated`].
+pub fn inflate_into(
+    input: &[u8],
+    out: &mut [u8],
+    window_bits: u32,
+) -> Result<(usize, usize), InflateError> {
+    let mut dec = Box::new(Decoder::new());
+    dec.set_window_bits(window_bits);
+    let mut br = BitReader::new(input);
+    let mut pos = 0;
+    let limit = out.len();
+    match dec.run(&mut br, out, &mut pos, limit)? {
+        Stop::StreamEnd => {
+            br.align_to_byte();
+            br.give_back_bytes(usize::MAX);
+            Ok((pos, br.position()))
+        }
+        Stop::NeedInput => Err(InflateError::Truncated),
+        Stop::OutputFull => Err(InflateError::OutputTooSmall { capacity: limit }),
+    }
+}
