@@ -16,10 +16,18 @@ np = pytest.importorskip("numpy")
 numcodecs = pytest.importorskip("numcodecs")
 
 
-@pytest.mark.parametrize("codec_id", ["scalezip.gzip", "scalezip.zlib", "scalezip.deflate"])
-def test_numcodecs_finds_codecs_by_entry_point(codec_id):
-    codec = numcodecs.get_codec({"id": codec_id, "level": 5})
-    assert codec.get_config() == {"id": codec_id, "level": 5}
+@pytest.mark.parametrize(
+    "codec_id,level",
+    [
+        ("scalezip.gzip", 5),
+        ("scalezip.zlib", 5),
+        ("scalezip.deflate", 5),
+        ("scalezip.huffman", None),
+    ],
+)
+def test_numcodecs_finds_codecs_by_entry_point(codec_id, level):
+    codec = numcodecs.get_codec({"id": codec_id, "level": level})
+    assert codec.get_config() == {"id": codec_id, "level": level}
     arr = np.arange(100_000, dtype="f8").reshape(100, 1000)
     enc = codec.encode(arr)
     assert len(enc) < arr.nbytes
@@ -60,10 +68,11 @@ def test_zarr_array_round_trip(tmp_path):
     assert z2.metadata.compressor.codec_id == "scalezip.gzip"
 
 
-@pytest.mark.parametrize("codec", ["gzip", "zlib", "deflate"])
+@pytest.mark.parametrize("codec", ["gzip", "zlib", "deflate", "huffman"])
 def test_fsspec_compression_by_name(tmp_path, codec):
     fsspec = pytest.importorskip("fsspec")
     import scalezip.fsspec  # noqa: F401  (registers the compressions)
+    import scalezip.huffman
 
     path = str(tmp_path / "f.bin")
     data = text_bytes(300_000, 9)
@@ -74,6 +83,7 @@ def test_fsspec_compression_by_name(tmp_path, codec):
         "gzip": std_gzip.decompress,
         "zlib": std_zlib.decompress,
         "deflate": lambda b: std_zlib.decompress(b, -15),
+        "huffman": scalezip.huffman.decompress,
     }[codec]
     assert reference(raw) == data
     with fsspec.open(path, "rb", compression=f"scalezip-{codec}") as f:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip as _std_gzip
 import zlib as _std_zlib
 
-__all__ = ["ScalezipError", "ZlibError", "BadGzipFile"]
+__all__ = ["ScalezipError", "ZlibError", "BadGzipFile", "HuffmanError"]
 
 
 class ScalezipError(Exception):
@@ -31,3 +31,7 @@ class BadGzipFile(ScalezipError, _std_gzip.BadGzipFile):
 
     Also an instance of the stdlib's ``gzip.BadGzipFile`` (an ``OSError``).
     """
+
+
+class HuffmanError(ScalezipError):
+    """Invalid scalezip Huffman data (``scalezip.huffman.error``)."""

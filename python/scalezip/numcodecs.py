@@ -23,7 +23,7 @@ from numcodecs.compat import ensure_contiguous_ndarray, ndarray_copy
 
 from . import registry
 
-__all__ = ["GZip", "Zlib", "Deflate"]
+__all__ = ["GZip", "Zlib", "Deflate", "Huffman"]
 
 
 class _ScalezipCodec(Codec):  # type: ignore[misc]
@@ -69,3 +69,11 @@ class Deflate(_ScalezipCodec):
 
     codec_id = "scalezip.deflate"
     _name = "deflate"
+
+
+class Huffman(_ScalezipCodec):
+    """Raw-Huffman chunks (codec id ``scalezip.huffman``): entropy coding
+    only, fast, for data whose bytes are skewed but not repetitive."""
+
+    codec_id = "scalezip.huffman"
+    _name = "huffman"

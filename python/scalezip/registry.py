@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
-from . import gzip, zlib
+from . import gzip, huffman, zlib
 from ._errors import ScalezipError
 
 __all__ = [
@@ -253,6 +253,22 @@ register(
         _decompress=lambda data: zlib.decompress(data, -15),
         _writer=lambda f, level: _ZlibWriter(f, level, -zlib.MAX_WBITS),
         _reader=lambda f: io.BufferedReader(_ZlibReader(f, -zlib.MAX_WBITS)),
+    )
+)
+
+
+register(
+    Codec(
+        name="huffman",
+        description="scalezip raw Huffman (huff0-style: 128 KiB blocks, 4 interleaved streams, "
+        "CRC-32); entropy coding only, no LZ77",
+        extension=".szh",
+        levels=None,
+        default_level=None,
+        read_by="scalezip only (format in docs/huffman.md)",
+        _compress=lambda data, level, **options: huffman.compress(data, **options),
+        _decompress=huffman.decompress,
+        _sniff=lambda head: head[:4] == b"SZH0",
     )
 )
 

@@ -12,6 +12,8 @@
 //! - [`container`]: zlib (RFC 1950) and gzip (RFC 1952) framing around both.
 //! - [`parallel`]: multi-core DEFLATE emitting one ordinary stream (pigz's way).
 //! - [`checksum`]: CRC-32 and Adler-32 (from well-kept crates).
+//! - [`huff0`]: raw Huffman codec for byte streams (huff0-style: 128 KiB
+//!   blocks, four interleaved streams).
 //!
 //! Untrusted input never panics: decoders return [`error`] values, and every
 //! allocation they make is bounded by the caller's output limit.
@@ -22,6 +24,7 @@ pub mod checksum;
 pub mod container;
 pub mod deflate;
 pub mod error;
+pub mod huff0;
 pub mod huffman;
 pub mod inflate;
 pub mod lz77;

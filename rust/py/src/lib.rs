@@ -9,6 +9,7 @@
 //! stdlib arguments (wbits forms, flush modes) onto these calls.
 mod buffer;
 mod errors;
+mod huff0;
 
 use buffer::{ByteView, ByteViewMut};
 use errors::{deflate_err, inflate_err};
@@ -513,6 +514,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Compressor>()?;
     m.add_class::<Decompressor>()?;
     m.add_class::<ParallelCompressor>()?;
+    huff0::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

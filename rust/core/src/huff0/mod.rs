@@ -1,0 +1,518 @@
+//! A raw Huffman codec for byte streams, in the manner of zstd's huff0:
+//! entropy coding only (no LZ77), for data whose redundancy is in the byte
+//! distribution rather than in repeats: exponent bytes of floating-point
+//! weights, quantized values, already-transformed residuals, text.
+//!
+//! Shape of a stream (byte-by-byte in `docs/huffman.md`):
+//!
+//! ```text
+//!   header   magic "SZH0", version 1, flags, block size, original length,
+//!            block count, CRC-32 of the original data       (26 bytes)
+//!   blocks   each up to `block_size` (at most 128 KiB) original bytes:
+//!            0 raw      the bytes as they are (incompressible data)
+//!            1 rle      one byte, repeated for the whole block
+//!            2 huffman  payload size, the code lengths (4 bits per symbol
+//!                       over the used range), 3 stream sizes, 4 streams
+//! ```
+//!
+//! Algorithm per block: count the bytes (four interleaved sub-histograms);
+//! one distinct byte makes an RLE block; otherwise build a canonical code
+//! limited to 11 bits (12 on request) with the DEFLATE encoder's builder
+//! ([`crate::huffman::build::lengths_from_freqs`]), and if its exact cost
+//! beats storing the block, code bytes `j % 4 == k` into stream `k` of four
+//! LSB-first bit streams ([`encode`]), which the decoder reads with four
+//! independent bit readers in one loop ([`decode`]), one 4096-entry table
+//! lookup per byte ([`table`]).
+//!
+//! Why blocks: they bound the decoder's memory and work per unit, let the
+//! code follow a drifting distribution, and are independent, so both
+//! directions run one block per thread ([`compress_blocks_parallel`],
+//! [`decompress_with`]) with output identical to the serial run.
+//!
+//! For callers that already know the distribution (the tensor codecs code
+//! exponent planes with a table built from a histogram over many tensors),
+//! [`Table`] codes bare block bodies with no per-block header:
+//! [`encode_block_with`], [`encode_blocks_with`], [`decode_block_with`].
+//!
+//! Untrusted input: every length is checked before it is used, so decoding
+//! never panics, never loops beyond the declared output, and allocates at
+//! most the declared output (itself bounded by the caller's limit and by
+//! 64 KiB of output per input byte, the RLE ratio).
+pub mod decode;
+pub mod encode;
+pub mod error;
+pub mod table;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::Huff0Error;
+pub use table::{histogram, Table, DEFAULT_MAX_BITS, MAX_TABLE_BITS, MIN_TABLE_BITS};
+
+use crate::checksum;
+use encode::{encode_body, JUMP_TABLE_SIZE};
+use rayon::prelude::*;
+use table::{
+    check_lengths, enc_table, fill_dec_table, histogram_small, lengths_for, lengths_size,
+    read_lengths, write_lengths, DTABLE_SIZE,
+};
+
+/// First bytes of every stream.
+pub const MAGIC: [u8; 4] = *b"SZH0";
+/// Format version written and read.
+pub const VERSION: u8 = 1;
+/// Size of the stream header.
+pub const HEADER_SIZE: usize = 26;
+/// Largest (and default) block size: 128 KiB, as in huff0.
+pub const MAX_BLOCK_SIZE: usize = 128 << 10;
+
+const BLOCK_RAW: u8 = 0;
+const BLOCK_RLE: u8 = 1;
+const BLOCK_HUFFMAN: u8 = 2;
+
+/// Compression settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Original bytes per block, 1..=[`MAX_BLOCK_SIZE`] (default 128 KiB).
+    /// Smaller blocks follow a changing distribution more closely but pay
+    /// a table (up to 130 bytes) per block.
+    pub block_size: usize,
+    /// Longest code, 8..=12 bits (default 11). 12 gains a little ratio on
+    /// very skewed data; 11 decodes five bytes per refill instead of four.
+    pub max_bits: u32,
+    /// Worker threads: 1 (default) runs on the calling thread, 0 uses
+    /// rayon's global pool (all cores), `n` a pool of `n` threads. The
+    /// output does not depend on it.
+    pub threads: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            block_size: MAX_BLOCK_SIZE,
+            max_bits: DEFAULT_MAX_BITS,
+            threads: 1,
+        }
+    }
+}
+
+impl Options {
+    /// Check the ranges documented on the fields.
+    pub fn validate(&self) -> Result<(), Huff0Error> {
+        if !(1..=MAX_BLOCK_SIZE).contains(&self.block_size) {
+            return Err(Huff0Error::BadArgument(
+                "block_size must be between 1 and 131072 (128 KiB)",
+            ));
+        }
+        if !(MIN_TABLE_BITS..=MAX_TABLE_BITS).contains(&self.max_bits) {
+            return Err(Huff0Error::BadArgument("max_bits must be between 8 and 12"));
+        }
+        Ok(())
+    }
+
+    /// The options with out-of-range values clamped into range.
+    fn clamped(&self) -> Options {
+        Options {
+            block_size: self.block_size.clamp(1, MAX_BLOCK_SIZE),
+            max_bits: self.max_bits.clamp(MIN_TABLE_BITS, MAX_TABLE_BITS),
+            threads: self.threads,
+        }
+    }
+}
+
+/// Compress `input` into a scalezip Huffman stream. Cannot fail: options
+/// outside their ranges are clamped into them (check them first with
+/// [`Options::validate`] to report them instead). Runs on `opts.threads`
+/// threads; the output is the same for any thread count.
+pub fn compress(input: &[u8], opts: &Options) -> Vec<u8> {
+    let o = opts.clamped();
+    if o.threads != 1 && input.len() > o.block_size {
+        return compress_blocks_parallel(input, &o);
+    }
+    let mut out = Vec::with_capacity(HEADER_SIZE + input.len() + input.len() / 64 + 64);
+    write_header(&mut out, &o, input, checksum::crc32(0, input));
+    for block in input.chunks(o.block_size) {
+        encode_block(block, o.max_bits, &mut out);
+    }
+    out
+}
+
+/// [`compress`] with one block per task on a rayon pool (`opts.threads`: 0
+/// for the global pool, `n` for `n` threads), the CRC-32 computed
+/// alongside. The output is byte-identical to the serial [`compress`].
+pub fn compress_blocks_parallel(input: &[u8], opts: &Options) -> Vec<u8> {
+    let o = opts.clamped();
+    let work = || {
+        rayon::join(
+            || checksum::crc32(0, input),
+            || {
+                input
+                    .par_chunks(o.block_size)
+                    .map(|block| {
+                        let mut v = Vec::with_capacity(block.len() + 8);
+                        encode_block(block, o.max_bits, &mut v);
+                        v
+                    })
+                    .collect::<Vec<_>>()
+            },
+        )
+    };
+    let (crc, blocks) = in_pool(o.threads, work);
+    let total = blocks.iter().map(Vec::len).sum::<usize>();
+    let mut out = Vec::with_capacity(HEADER_SIZE + total);
+    write_header(&mut out, &o, input, crc);
+    for b in &blocks {
+        out.extend_from_slice(b);
+    }
+    out
+}
+
+/// Run `f` on a pool of `threads` threads (0: rayon's global pool).
+fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    if threads == 0 {
+        return f();
+    }
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(f),
+        // No threads to be had: the work still runs, on the global pool.
+        Err(_) => f(),
+    }
+}
+
+fn write_header(out: &mut Vec<u8>, o: &Options, input: &[u8], crc: u32) {
+    out.extend_from_slice(&MAGIC);
+    out.push(VERSION);
+    out.push(0); // flags, reserved
+    out.extend_from_slice(&(o.block_size as u32).to_le_bytes());
+    out.extend_from_slice(&(input.len() as u64).to_le_bytes());
+    let count = input.len().div_ceil(o.block_size) as u32;
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&crc.to_le_bytes());
+}
+
+/// Append one block (type byte and payload) coding `block` (non-empty).
+fn encode_block(block: &[u8], max_bits: u32, out: &mut Vec<u8>) {
+    let hist = histogram_small(block);
+    if hist.iter().filter(|&&c| c != 0).count() == 1 {
+        out.extend_from_slice(&[BLOCK_RLE, block[0]]);
+        return;
+    }
+    let lens = lengths_for(&hist, max_bits);
+    let bits: u64 = hist
+        .iter()
+        .zip(&lens)
+        .map(|(&c, &l)| u64::from(c) * u64::from(l))
+        .sum();
+    // Payload size to within the 0-3 padding bytes of the last 3 streams.
+    let estimate = 4 + lengths_size(&lens) + JUMP_TABLE_SIZE + bits.div_ceil(8) as usize;
+    if estimate < block.len() {
+        let start = out.len();
+        out.push(BLOCK_HUFFMAN);
+        out.extend_from_slice(&[0; 4]);
+        write_lengths(&lens, out);
+        let max_len = u32::from(lens.iter().copied().max().unwrap_or(0));
+        encode_body(&enc_table(&lens), max_len, block, out);
+        let payload = out.len() - start - 5;
+        if 4 + payload < block.len() {
+            out[start + 1..start + 5].copy_from_slice(&(payload as u32).to_le_bytes());
+            return;
+        }
+        out.truncate(start);
+    }
+    out.push(BLOCK_RAW);
+    out.extend_from_slice(block);
+}
+
+/// The fields of a stream header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub block_size: usize,
+    pub original_len: u64,
+    pub block_count: usize,
+    pub crc32: u32,
+}
+
+/// Parse and check the header at the start of `input` (see the module docs).
+pub fn read_header(input: &[u8]) -> Result<Header, Huff0Error> {
+    let n = input.len().min(MAGIC.len());
+    if input[..n] != MAGIC[..n] {
+        return Err(Huff0Error::NotHuff0);
+    }
+    let Some(h) = input.first_chunk::<HEADER_SIZE>() else {
+        return Err(Huff0Error::Truncated {
+            what: "the 26-byte header",
+            needed: HEADER_SIZE,
+            len: input.len(),
+        });
+    };
+    if h[4] != VERSION {
+        return Err(Huff0Error::UnsupportedVersion(h[4]));
+    }
+    if h[5] != 0 {
+        return Err(Huff0Error::BadHeader("the reserved flags byte is not zero"));
+    }
+    let block_size = u32::from_le_bytes([h[6], h[7], h[8], h[9]]) as usize;
+    let original_len = u64::from_le_bytes([h[10], h[11], h[12], h[13], h[14], h[15], h[16], h[17]]);
+    let block_count = u32::from_le_bytes([h[18], h[19], h[20], h[21]]) as usize;
+    let crc32 = u32::from_le_bytes([h[22], h[23], h[24], h[25]]);
+    if !(1..=MAX_BLOCK_SIZE).contains(&block_size) {
+        return Err(Huff0Error::BadHeader(
+            "the block size is not between 1 and 131072",
+        ));
+    }
+    if original_len.div_ceil(block_size as u64) != block_count as u64 {
+        return Err(Huff0Error::BadHeader(
+            "the block count does not match the original length and block size",
+        ));
+    }
+    // Every block takes at least 2 bytes: reject impossible counts before
+    // trusting the length for an allocation.
+    let needed = (block_count as u64) * 2 + HEADER_SIZE as u64;
+    if needed > input.len() as u64 {
+        return Err(Huff0Error::Truncated {
+            what: "the blocks the header declares",
+            needed: usize::try_from(needed).unwrap_or(usize::MAX),
+            len: input.len(),
+        });
+    }
+    Ok(Header {
+        block_size,
+        original_len,
+        block_count,
+        crc32,
+    })
+}
+
+/// The original length recorded in a stream's header (checked as
+/// [`read_header`] does), to size an output buffer for [`decompress_into`].
+pub fn decompressed_len(input: &[u8]) -> Result<u64, Huff0Error> {
+    read_header(input).map(|h| h.original_len)
+}
+
+/// Decompress a whole stream, refusing to produce more than `max_output`
+/// bytes (checked against the header before anything is allocated; pass
+/// `usize::MAX` only for trusted input).
+pub fn decompress(input: &[u8], max_output: usize) -> Result<Vec<u8>, Huff0Error> {
+    decompress_with(input, max_output, 1)
+}
+
+/// [`decompress`] on `threads` threads (1: the calling thread, 0: rayon's
+/// global pool, `n`: a pool of `n`).
+pub fn decompress_with(
+    input: &[u8],
+    max_output: usize,
+    threads: usize,
+) -> Result<Vec<u8>, Huff0Error> {
+    let h = read_header(input)?;
+    if h.original_len > max_output as u64 {
+        return Err(Huff0Error::OutputTooLarge {
+            size: h.original_len,
+            limit: max_output,
+        });
+    }
+    let len = usize::try_from(h.original_len).map_err(|_| Huff0Error::OutputTooLarge {
+        size: h.original_len,
+        limit: usize::MAX,
+    })?;
+    // Locate every block before allocating: a stream that lies about its
+    // length fails here, in time proportional to its own size.
+    let blocks = index_blocks(input, &h)?;
+    let mut out = Vec::new();
+    out.try_reserve_exact(len)
+        .map_err(|_| Huff0Error::OutputTooLarge {
+            size: h.original_len,
+            limit: max_output,
+        })?;
+    out.resize(len, 0);
+    decode_blocks(&blocks, &h, &mut out, threads)?;
+    Ok(out)
+}
+
+/// Decompress into `out`, whose length must be the stream's original length
+/// ([`decompressed_len`]): this lets a caller decode straight into memory it
+/// owns (the Python bindings decode into the new `bytes` object).
+pub fn decompress_into(input: &[u8], out: &mut [u8], threads: usize) -> Result<(), Huff0Error> {
+    let h = read_header(input)?;
+    if h.original_len != out.len() as u64 {
+        return Err(Huff0Error::BadArgument(
+            "the output buffer's length differs from the stream's original length",
+        ));
+    }
+    let blocks = index_blocks(input, &h)?;
+    decode_blocks(&blocks, &h, out, threads)
+}
+
+/// One block of a stream, located and bounds-checked.
+#[derive(Clone, Copy)]
+struct BlockRef<'a> {
+    kind: u8,
+    /// raw: the bytes; rle: the byte; huffman: the payload.
+    payload: &'a [u8],
+}
+
+fn index_blocks<'a>(input: &'a [u8], h: &Header) -> Result<Vec<BlockRef<'a>>, Huff0Error> {
+    let mut blocks = Vec::with_capacity(h.block_count);
+    let mut off = HEADER_SIZE;
+    let take = |off: usize, n: usize, what: &'static str| -> Result<&'a [u8], Huff0Error> {
+        input.get(off..off + n).ok_or(Huff0Error::Truncated {
+            what,
+            needed: off + n,
+            len: input.len(),
+        })
+    };
+    for i in 0..h.block_count {
+        let kind = take(off, 1, "a block type byte")?[0];
+        off += 1;
+        let payload = match kind {
+            BLOCK_RAW => take(off, block_len(h, i), "a raw block")?,
+            BLOCK_RLE => take(off, 1, "an RLE block")?,
+            BLOCK_HUFFMAN => {
+                let s = take(off, 4, "a Huffman block's size field")?;
+                off += 4;
+                let size = u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize;
+                take(off, size, "a Huffman block")?
+            }
+            _ => return Err(Huff0Error::BadBlockType { block: i, kind }),
+        };
+        off += payload.len();
+        blocks.push(BlockRef { kind, payload });
+    }
+    if off != input.len() {
+        return Err(Huff0Error::TrailingData { offset: off });
+    }
+    Ok(blocks)
+}
+
+/// Original length of block `i`.
+fn block_len(h: &Header, i: usize) -> usize {
+    let start = i as u64 * h.block_size as u64;
+    (h.original_len - start).min(h.block_size as u64) as usize
+}
+
+fn decode_blocks(
+    blocks: &[BlockRef<'_>],
+    h: &Header,
+    out: &mut [u8],
+    threads: usize,
+) -> Result<(), Huff0Error> {
+    let one = |(i, (b, o)): (usize, (&BlockRef<'_>, &mut [u8]))| {
+        decode_block(b, o).map_err(|e| e.at_block(i))?;
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(o);
+        Ok::<_, Huff0Error>(crc)
+    };
+    let crcs: Vec<Result<crc32fast::Hasher, Huff0Error>> = if threads == 1 || blocks.len() <= 1 {
+        blocks
+            .iter()
+            .zip(out.chunks_mut(h.block_size))
+            .enumerate()
+            .map(one)
+            .collect()
+    } else {
+        in_pool(threads, || {
+            blocks
+                .par_iter()
+                .zip(out.par_chunks_mut(h.block_size))
+                .enumerate()
+                .map(one)
+                .collect()
+        })
+    };
+    let mut crc = crc32fast::Hasher::new();
+    for c in crcs {
+        crc.combine(&c?);
+    }
+    let actual = crc.finalize();
+    if actual != h.crc32 {
+        return Err(Huff0Error::ChecksumMismatch {
+            expected: h.crc32,
+            actual,
+        });
+    }
+    Ok(())
+}
+
+/// Decode one located block into `out` (its original length).
+fn decode_block(b: &BlockRef<'_>, out: &mut [u8]) -> Result<(), Huff0Error> {
+    match b.kind {
+        BLOCK_RAW => out.copy_from_slice(b.payload),
+        BLOCK_RLE => out.fill(b.payload[0]),
+        _ => {
+            let bad = |reason| Huff0Error::BadCodeLengths { block: 0, reason };
+            let (lens, used) = read_lengths(b.payload).map_err(bad)?;
+            let max_len = check_lengths(&lens).map_err(bad)?;
+            let mut dec = [0u16; DTABLE_SIZE];
+            fill_dec_table(&lens, &mut dec);
+            let body = &b.payload[used..];
+            check_body_size(body, out.len())?;
+            decode::decode_body(&dec, max_len, body, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// A body holds at least one bit per coded byte: refuse an output size its
+/// input cannot hold before allocating or decoding anything.
+fn check_body_size(body: &[u8], out_len: usize) -> Result<(), Huff0Error> {
+    let bits = (body.len().saturating_sub(JUMP_TABLE_SIZE) as u64) * 8;
+    if out_len as u64 > bits {
+        return Err(Huff0Error::CorruptStream {
+            block: 0,
+            stream: 0,
+        });
+    }
+    Ok(())
+}
+
+/// Code `input` with `table` as a bare block body (3 stream sizes + 4
+/// streams, no table and no length; see [`encode`]). Fails if `input` holds
+/// a byte the table has no code for.
+pub fn encode_block_with(table: &Table, input: &[u8]) -> Result<Vec<u8>, Huff0Error> {
+    if !table.covers_all_bytes() {
+        if let Some(&symbol) = input.iter().find(|&&b| table.lengths()[b as usize] == 0) {
+            return Err(Huff0Error::SymbolNotInTable { symbol });
+        }
+    }
+    let mut out = Vec::with_capacity(JUMP_TABLE_SIZE + input.len() * 3 / 2 + 16);
+    encode_body(&table.enc, table.max_len(), input, &mut out);
+    Ok(out)
+}
+
+/// [`encode_block_with`] over many blocks, one task per block on
+/// `threads` threads (1: the calling thread, 0: rayon's global pool).
+pub fn encode_blocks_with(
+    table: &Table,
+    blocks: &[&[u8]],
+    threads: usize,
+) -> Result<Vec<Vec<u8>>, Huff0Error> {
+    if threads == 1 || blocks.len() <= 1 {
+        return blocks.iter().map(|b| encode_block_with(table, b)).collect();
+    }
+    in_pool(threads, || {
+        blocks
+            .par_iter()
+            .map(|b| encode_block_with(table, b))
+            .collect()
+    })
+}
+
+/// Decode a body made by [`encode_block_with`] with the same table, whose
+/// original length the caller knows (`out_len`; refused before allocating
+/// if `bytes` cannot hold that many codes).
+pub fn decode_block_with(
+    table: &Table,
+    bytes: &[u8],
+    out_len: usize,
+) -> Result<Vec<u8>, Huff0Error> {
+    check_body_size(bytes, out_len)?;
+    let mut out = vec![0u8; out_len];
+    decode_block_into(table, bytes, &mut out)?;
+    Ok(out)
+}
+
+/// [`decode_block_with`] into the caller's buffer (`out.len()` is the
+/// original length).
+pub fn decode_block_into(table: &Table, bytes: &[u8], out: &mut [u8]) -> Result<(), Huff0Error> {
+    check_body_size(bytes, out.len())?;
+    decode::decode_body(&table.dec, table.max_len(), bytes, out)
+}

@@ -1,0 +1,343 @@
+//! Round trips over every kind of byte distribution, the container's
+//! special cases, and the decoder's behaviour on damaged input.
+use super::*;
+use proptest::prelude::*;
+
+/// Deterministic xorshift bytes.
+fn rng_bytes(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// Geometric-ish skew: byte k with probability about 2^-(k+1).
+fn skewed(n: usize, seed: u64) -> Vec<u8> {
+    rng_bytes(n, seed)
+        .chunks(1)
+        .zip(rng_bytes(n, seed + 1))
+        .map(|(a, b)| (a[0] | 1).trailing_zeros() as u8 * 3 + (b & 1))
+        .collect()
+}
+
+fn text(n: usize) -> Vec<u8> {
+    let src = include_str!("mod.rs").as_bytes();
+    src.iter().cycle().take(n).copied().collect()
+}
+
+fn round_trip(data: &[u8], opts: &Options) -> Vec<u8> {
+    let c = compress(data, opts);
+    let d = decompress(&c, data.len()).expect("decodes");
+    assert_eq!(d, data);
+    let p = decompress_with(&c, usize::MAX, 0).expect("decodes in parallel");
+    assert_eq!(p, data);
+    c
+}
+
+#[test]
+fn distributions_round_trip() {
+    let o = Options::default();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", vec![]),
+        ("one byte", vec![42]),
+        ("single symbol", vec![7; 300_000]),
+        (
+            "two symbols",
+            rng_bytes(300_000, 1).iter().map(|b| b & 1).collect(),
+        ),
+        (
+            "two symbols skewed",
+            rng_bytes(300_000, 2)
+                .iter()
+                .map(|&b| (b < 3) as u8 * 200)
+                .collect(),
+        ),
+        ("uniform", rng_bytes(300_000, 3)),
+        ("skewed", skewed(300_000, 4)),
+        ("text", text(300_000)),
+        ("all bytes", (0..=255u8).cycle().take(70_000).collect()),
+    ];
+    for (name, data) in &cases {
+        for bits in [8, 11, 12] {
+            let c = round_trip(
+                data,
+                &Options {
+                    max_bits: bits,
+                    ..o
+                },
+            );
+            if *name == "skewed" || *name == "text" {
+                assert!(
+                    c.len() < data.len() * 3 / 4,
+                    "{name}: {} -> {}",
+                    data.len(),
+                    c.len()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn special_blocks() {
+    let o = Options::default();
+    assert_eq!(compress(&[], &o).len(), HEADER_SIZE);
+    // One RLE block of 2 bytes per 128 KiB.
+    let c = compress(&vec![9u8; 3 * MAX_BLOCK_SIZE], &o);
+    assert_eq!(c.len(), HEADER_SIZE + 3 * 2);
+    // Uniform random: stored, one byte of overhead per block.
+    let r = rng_bytes(MAX_BLOCK_SIZE + 1, 5);
+    let c = compress(&r, &o);
+    assert_eq!(c.len(), HEADER_SIZE + r.len() + 2);
+    assert_eq!(c[HEADER_SIZE], BLOCK_RAW);
+}
+
+#[test]
+fn block_boundaries_and_sizes() {
+    let data = skewed(3 * MAX_BLOCK_SIZE + 17, 6);
+    for n in [
+        1,
+        2,
+        3,
+        4,
+        5,
+        7,
+        8,
+        9,
+        63,
+        64,
+        65,
+        MAX_BLOCK_SIZE - 1,
+        MAX_BLOCK_SIZE,
+        MAX_BLOCK_SIZE + 1,
+        data.len(),
+    ] {
+        round_trip(&data[..n], &Options::default());
+    }
+    for bs in [1, 2, 5, 100, 4096, 65_537] {
+        round_trip(
+            &data[..300_000],
+            &Options {
+                block_size: bs,
+                ..Options::default()
+            },
+        );
+    }
+}
+
+#[test]
+fn parallel_equals_serial() {
+    let mut data = skewed(1_000_000, 7);
+    data.extend(text(500_000));
+    data.extend(rng_bytes(300_000, 8));
+    let serial = compress(&data, &Options::default());
+    for threads in [0, 2, 3] {
+        let o = Options {
+            threads,
+            ..Options::default()
+        };
+        assert_eq!(compress(&data, &o), serial);
+        assert_eq!(compress_blocks_parallel(&data, &o), serial);
+        assert_eq!(decompress_with(&serial, usize::MAX, threads).unwrap(), data);
+    }
+}
+
+#[test]
+fn clamped_options() {
+    let data = skewed(10_000, 9);
+    let bad = Options {
+        block_size: 0,
+        max_bits: 99,
+        threads: 1,
+    };
+    assert!(bad.validate().is_err());
+    assert_eq!(
+        decompress(&compress(&data, &bad), usize::MAX).unwrap(),
+        data
+    );
+}
+
+#[test]
+fn header_errors_are_specific() {
+    let data = skewed(200_000, 10);
+    let c = compress(&data, &Options::default());
+    assert_eq!(
+        decompress(b"", 1),
+        Err(Huff0Error::Truncated {
+            what: "the 26-byte header",
+            needed: 26,
+            len: 0
+        })
+    );
+    assert_eq!(
+        decompress(b"SZ", 1).unwrap_err().to_string(),
+        "truncated scalezip Huffman stream: the 26-byte header needs 26 bytes but the input has 2"
+    );
+    assert_eq!(decompress(b"PK\x03\x04", 1), Err(Huff0Error::NotHuff0));
+    let mut v = c.clone();
+    v[4] = 2;
+    assert_eq!(
+        decompress(&v, usize::MAX),
+        Err(Huff0Error::UnsupportedVersion(2))
+    );
+    let mut v = c.clone();
+    v[5] = 1;
+    assert!(matches!(
+        decompress(&v, usize::MAX),
+        Err(Huff0Error::BadHeader(_))
+    ));
+    let mut v = c.clone();
+    v[18] += 1;
+    assert!(matches!(
+        decompress(&v, usize::MAX),
+        Err(Huff0Error::BadHeader(_))
+    ));
+    assert_eq!(
+        decompress(&c, 1000),
+        Err(Huff0Error::OutputTooLarge {
+            size: 200_000,
+            limit: 1000
+        })
+    );
+    let mut v = c.clone();
+    v.push(0);
+    assert_eq!(
+        decompress(&v, usize::MAX),
+        Err(Huff0Error::TrailingData { offset: c.len() })
+    );
+    let mut v = c.clone();
+    v[22] ^= 1;
+    assert!(matches!(
+        decompress(&v, usize::MAX),
+        Err(Huff0Error::ChecksumMismatch { .. })
+    ));
+    let mut v = c.clone();
+    v[HEADER_SIZE] = 9;
+    assert_eq!(
+        decompress(&v, usize::MAX),
+        Err(Huff0Error::BadBlockType { block: 0, kind: 9 })
+    );
+}
+
+#[test]
+fn lying_length_does_not_allocate() {
+    // A header claiming 2^40 bytes in 2^23 RLE blocks, with no blocks behind it.
+    let mut v = Vec::from(MAGIC);
+    v.extend([VERSION, 0]);
+    v.extend((MAX_BLOCK_SIZE as u32).to_le_bytes());
+    v.extend((1u64 << 40).to_le_bytes());
+    v.extend((((1u64 << 40) / MAX_BLOCK_SIZE as u64) as u32).to_le_bytes());
+    v.extend(0u32.to_le_bytes());
+    v.extend([BLOCK_RLE, 0]);
+    assert!(matches!(
+        decompress(&v, usize::MAX),
+        Err(Huff0Error::Truncated { .. })
+    ));
+}
+
+#[test]
+fn every_truncation_is_an_error() {
+    let mut data = skewed(40_000, 11);
+    data.extend(vec![3u8; 5000]);
+    data.extend(rng_bytes(5000, 12));
+    let c = compress(
+        &data,
+        &Options {
+            block_size: 16_384,
+            ..Options::default()
+        },
+    );
+    for n in 0..c.len() {
+        assert!(
+            decompress(&c[..n], usize::MAX).is_err(),
+            "prefix of {n} bytes decoded"
+        );
+    }
+}
+
+#[test]
+fn table_api_round_trips() {
+    let train = skewed(100_000, 13);
+    let mut hist = histogram(&train);
+    let t = Table::from_histogram(&hist, 11).unwrap();
+    let blocks: Vec<Vec<u8>> = (0..6)
+        .map(|i| skewed(50_000 + i * 1000, 14 + i as u64))
+        .collect();
+    let refs: Vec<&[u8]> = blocks.iter().map(Vec::as_slice).collect();
+    let serial = encode_blocks_with(&t, &refs, 1);
+    // Bytes missing from the training histogram have no code.
+    if let Err(Huff0Error::SymbolNotInTable { .. }) = serial {
+        for h in hist.iter_mut() {
+            *h += 1;
+        }
+    }
+    let t = Table::from_histogram(&hist, 11).unwrap();
+    let serial = encode_blocks_with(&t, &refs, 1).unwrap();
+    assert_eq!(encode_blocks_with(&t, &refs, 0).unwrap(), serial);
+    let mut stored = Vec::new();
+    t.write_to(&mut stored);
+    let (t2, _) = Table::read_from(&stored).unwrap();
+    for (b, e) in blocks.iter().zip(&serial) {
+        assert_eq!(&decode_block_with(&t2, e, b.len()).unwrap(), b);
+        assert!(e.len() < b.len() / 2);
+    }
+    let mut lens = [0u8; 256];
+    lens[1] = 1;
+    lens[2] = 1;
+    let t = Table::from_lengths(&lens).unwrap();
+    assert_eq!(
+        encode_block_with(&t, b"\x01\x02\x03"),
+        Err(Huff0Error::SymbolNotInTable { symbol: 3 })
+    );
+    // Claimed sizes the body cannot hold are refused before allocating.
+    assert!(decode_block_with(&t, &[0; 12], usize::MAX).is_err());
+}
+
+/// Any damage to a stream gives an error or, for the rare mutation that
+/// still decodes consistently, the original data; never a panic.
+fn check_damaged(c: &[u8], data: &[u8]) {
+    match decompress(c, 1 << 24) {
+        Ok(d) => assert_eq!(d, data),
+        Err(e) => assert!(!e.to_string().is_empty()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn round_trip_any(data in prop::collection::vec(prop_oneof![any::<u8>(), 0u8..3, Just(0u8)], 0..3000),
+                      bs in prop_oneof![Just(MAX_BLOCK_SIZE), 1usize..600], bits in 8u32..=12) {
+        let o = Options { block_size: bs, max_bits: bits, threads: 1 };
+        let c = compress(&data, &o);
+        prop_assert_eq!(decompress(&c, data.len()).unwrap(), data);
+    }
+
+    #[test]
+    fn mutations_never_panic(seed in any::<u64>(), flips in prop::collection::vec((any::<usize>(), any::<u8>()), 1..6),
+                             cut in prop::option::of(any::<usize>())) {
+        let mut data = skewed(6000, seed);
+        data.extend(text(3000 + (seed % 100) as usize));
+        data.extend(vec![5u8; 1000]);
+        let mut c = compress(&data, &Options { block_size: 2048, ..Options::default() });
+        for (at, x) in flips {
+            let i = at % c.len();
+            c[i] ^= x.max(1);
+        }
+        if let Some(n) = cut {
+            c.truncate(n % (c.len() + 1));
+        }
+        check_damaged(&c, &data);
+    }
+
+    #[test]
+    fn damaged_bodies_never_panic(body in prop::collection::vec(any::<u8>(), 0..200), out_len in 0usize..2000, bits in 8u32..=12) {
+        let t = Table::from_histogram(&histogram(&skewed(5000, 3)), bits).unwrap();
+        let _ = decode_block_with(&t, &body, out_len);
+    }
+}

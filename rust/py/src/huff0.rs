@@ -1,0 +1,183 @@
+//! Bindings of the raw Huffman codec (`scalezip.huffman`).
+//!
+//! Same pattern as the zlib bindings: borrow the input buffer, check the
+//! arguments, release the GIL around the Rust work for inputs over 4 KiB,
+//! and raise `scalezip._errors.HuffmanError` (looked up once) for bad data.
+//! Decompression knows its output size from the stream header, so it
+//! decodes straight into the new `bytes` object: no intermediate copy.
+use crate::buffer::ByteView;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyType};
+use scalezip_core::huff0::{self, Huff0Error, Options, Table};
+
+/// Below this input size the GIL is kept: releasing it costs more.
+const GIL_RELEASE_THRESHOLD: usize = 4096;
+
+static HUFFMAN_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// `Huff0Error` as `scalezip.HuffmanError`; argument errors as `ValueError`.
+fn huff_err(py: Python<'_>, e: Huff0Error) -> PyErr {
+    if let Huff0Error::BadArgument(msg) = e {
+        return PyValueError::new_err(msg);
+    }
+    match HUFFMAN_ERROR.import(py, "scalezip._errors", "HuffmanError") {
+        Ok(cls) => PyErr::from_type(cls.clone(), e.to_string()),
+        Err(err) => err,
+    }
+}
+
+fn run<T: Send, F: Send + FnOnce() -> T>(py: Python<'_>, len: usize, f: F) -> T {
+    if len >= GIL_RELEASE_THRESHOLD {
+        py.detach(f)
+    } else {
+        f()
+    }
+}
+
+/// Compress `data` (any C-contiguous buffer) into a scalezip Huffman
+/// stream. `threads`: 0 = all cores, 1 = the calling thread only.
+#[pyfunction]
+#[pyo3(signature = (data, block_size=131072, threads=0, max_bits=11))]
+fn huffman_compress<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    block_size: usize,
+    threads: usize,
+    max_bits: u32,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let opts = Options {
+        block_size,
+        max_bits,
+        threads,
+    };
+    opts.validate().map_err(|e| huff_err(py, e))?;
+    let v = ByteView::new(data)?;
+    let s = v.as_slice();
+    let out = run(py, s.len(), || huff0::compress(s, &opts));
+    Ok(PyBytes::new(py, &out))
+}
+
+/// Decompress a scalezip Huffman stream. `max_length` (None: no limit)
+/// caps the output; the check happens before anything is allocated.
+#[pyfunction]
+#[pyo3(signature = (data, max_length=None, threads=0))]
+fn huffman_decompress<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    max_length: Option<usize>,
+    threads: usize,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let v = ByteView::new(data)?;
+    let s = v.as_slice();
+    let size = huff0::decompressed_len(s).map_err(|e| huff_err(py, e))?;
+    let limit = max_length.unwrap_or(usize::MAX);
+    if size > limit as u64 {
+        return Err(huff_err(py, Huff0Error::OutputTooLarge { size, limit }));
+    }
+    let len = usize::try_from(size)
+        .map_err(|_| huff_err(py, Huff0Error::OutputTooLarge { size, limit }))?;
+    let mut result = Ok(());
+    let bytes = PyBytes::new_with(py, len, |buf| {
+        result = run(py, s.len().max(len), || {
+            huff0::decompress_into(s, buf, threads)
+        });
+        Ok(())
+    })?;
+    result.map_err(|e| huff_err(py, e))?;
+    Ok(bytes)
+}
+
+/// Byte counts of `data`, as a list of 256 ints (saturating at 2^32 - 1).
+#[pyfunction]
+#[pyo3(signature = (data, /))]
+fn huffman_histogram(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Vec<u32>> {
+    let v = ByteView::new(data)?;
+    let s = v.as_slice();
+    Ok(run(py, s.len(), || huff0::histogram(s).to_vec()))
+}
+
+fn histogram_arg(h: &[u32]) -> PyResult<[u32; 256]> {
+    h.try_into()
+        .map_err(|_| PyValueError::new_err("histogram must have exactly 256 counts"))
+}
+
+/// Code lengths (256 ints, 0 = no code) of the length-limited Huffman code
+/// for `histogram`.
+#[pyfunction]
+#[pyo3(signature = (histogram, max_bits=11))]
+fn huffman_code_lengths(py: Python<'_>, histogram: Vec<u32>, max_bits: u32) -> PyResult<Vec<u8>> {
+    let t = Table::from_histogram(&histogram_arg(&histogram)?, max_bits)
+        .map_err(|e| huff_err(py, e))?;
+    Ok(t.lengths().to_vec())
+}
+
+fn table_arg(py: Python<'_>, lengths: &[u8]) -> PyResult<Table> {
+    let lens: [u8; 256] = lengths
+        .try_into()
+        .map_err(|_| PyValueError::new_err("code lengths must have exactly 256 entries"))?;
+    Table::from_lengths(&lens).map_err(|e| huff_err(py, e))
+}
+
+/// Code `data` with the table given by `lengths` as a bare block body (no
+/// header, no length, no checksum: the caller stores those).
+#[pyfunction]
+#[pyo3(signature = (data, lengths))]
+fn huffman_encode_block<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    lengths: Vec<u8>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let t = table_arg(py, &lengths)?;
+    let v = ByteView::new(data)?;
+    let s = v.as_slice();
+    let out = run(py, s.len(), || huff0::encode_block_with(&t, s)).map_err(|e| huff_err(py, e))?;
+    Ok(PyBytes::new(py, &out))
+}
+
+/// Decode a body made by `huffman_encode_block` with the same `lengths`
+/// back into `size` bytes.
+#[pyfunction]
+#[pyo3(signature = (data, lengths, size))]
+fn huffman_decode_block<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    lengths: Vec<u8>,
+    size: usize,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let t = table_arg(py, &lengths)?;
+    let v = ByteView::new(data)?;
+    let s = v.as_slice();
+    // A body holds at least one bit per byte: refuse impossible sizes
+    // before asking Python for the memory.
+    if size as u64 > (s.len() as u64).saturating_sub(12) * 8 {
+        return Err(huff_err(
+            py,
+            Huff0Error::CorruptStream {
+                block: 0,
+                stream: 0,
+            },
+        ));
+    }
+    let mut result = Ok(());
+    let bytes = PyBytes::new_with(py, size, |buf| {
+        result = run(py, s.len().max(size), || {
+            huff0::decode_block_into(&t, s, buf)
+        });
+        Ok(())
+    })?;
+    result.map_err(|e| huff_err(py, e))?;
+    Ok(bytes)
+}
+
+/// Add the Huffman functions to the native module.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(huffman_compress, m)?)?;
+    m.add_function(wrap_pyfunction!(huffman_decompress, m)?)?;
+    m.add_function(wrap_pyfunction!(huffman_histogram, m)?)?;
+    m.add_function(wrap_pyfunction!(huffman_code_lengths, m)?)?;
+    m.add_function(wrap_pyfunction!(huffman_encode_block, m)?)?;
+    m.add_function(wrap_pyfunction!(huffman_decode_block, m)?)?;
+    Ok(())
+}
