@@ -29,7 +29,7 @@ def scalezip():
 
 def test_codecs_lists_formats_with_levels(scalezip):
     codecs = scalezip.codecs()
-    assert {"gzip", "zlib", "deflate", "huffman"} <= set(codecs)
+    assert {"gzip", "zlib", "deflate", "huffman", "lzw"} <= set(codecs)
     for c in codecs.values():
         assert c.extension.startswith(".") and c.description and c.read_by
 

@@ -5,6 +5,7 @@ A Rust core behind Python modules that mirror the APIs users already know:
 * :mod:`scalezip.zlib`: drop-in for the stdlib :mod:`zlib`.
 * :mod:`scalezip.gzip`: drop-in for the stdlib :mod:`gzip`.
 * :mod:`scalezip.huffman`: a raw (entropy-only) Huffman codec, huff0-style.
+* :mod:`scalezip.lzw`: LZW in the Unix ``compress`` (.Z) format.
 * :func:`compress` / :func:`decompress` / :func:`codecs`: every codec
   behind one front door (:mod:`scalezip.registry`); ``decompress`` sniffs the
   format from magic bytes.
@@ -15,7 +16,7 @@ round trip and a speed/ratio comparison against the stdlib on real files.
 
 from __future__ import annotations
 
-from . import gzip, huffman, zlib
+from . import gzip, huffman, lzw, zlib
 from ._errors import ScalezipError as error
 from ._native import __version__
 from .registry import Codec, UnknownFormatError, codecs, compress, decompress
@@ -30,5 +31,6 @@ __all__ = [
     "error",
     "gzip",
     "huffman",
+    "lzw",
     "zlib",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip as _std_gzip
 import zlib as _std_zlib
 
-__all__ = ["ScalezipError", "ZlibError", "BadGzipFile", "HuffmanError"]
+__all__ = ["ScalezipError", "ZlibError", "BadGzipFile", "HuffmanError", "LzwError"]
 
 
 class ScalezipError(Exception):
@@ -35,3 +35,7 @@ class BadGzipFile(ScalezipError, _std_gzip.BadGzipFile):
 
 class HuffmanError(ScalezipError):
     """Invalid scalezip Huffman data (``scalezip.huffman.error``)."""
+
+
+class LzwError(ScalezipError):
+    """Invalid or truncated ``.Z`` (Unix ``compress``) data (``scalezip.lzw.error``)."""

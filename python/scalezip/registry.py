@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
-from . import gzip, huffman, zlib
+from . import gzip, huffman, lzw, zlib
 from ._errors import ScalezipError
 
 __all__ = [
@@ -132,12 +132,13 @@ class _OneShotWriter(io.RawIOBase):
         super().close()
 
 
-class _ZlibWriter(io.RawIOBase):
-    """Streams through ``compressobj`` (zlib or raw DEFLATE)."""
+class _StreamWriter(io.RawIOBase):
+    """Streams through a compressor object with ``compress(data)`` and
+    ``flush()`` (zlib's compressobj, LZWCompressor)."""
 
-    def __init__(self, fileobj: IO[bytes], level: int | None, wbits: int) -> None:
+    def __init__(self, fileobj: IO[bytes], compressor: Any) -> None:
         self._fileobj = fileobj
-        self._c = zlib.compressobj(6 if level is None else level, zlib.DEFLATED, wbits)
+        self._c = compressor
 
     def writable(self) -> bool:
         return True
@@ -180,6 +181,44 @@ class _ZlibReader(io.RawIOBase):
             if out:
                 view[: len(out)] = out
                 return len(out)
+
+
+class _LzwReader(io.RawIOBase):
+    """Streams a .Z file through LZWDecompressor in bounded memory; the
+    end of the file is the end of the stream (the format has no marker)."""
+
+    def __init__(self, fileobj: IO[bytes]) -> None:
+        self._fileobj = fileobj
+        self._d = lzw.LZWDecompressor()
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        view = memoryview(b).cast("B")
+        while True:
+            if self._rest:
+                n = min(len(view), len(self._rest))
+                view[:n] = self._rest[:n]
+                self._rest = self._rest[n:]
+                return n
+            if self._d.eof:
+                return 0
+            data = self._d.unconsumed_tail
+            if not data and not self._d.output_pending:
+                data = self._fileobj.read(1 << 16)
+                if not data:
+                    self._rest = self._d.flush()
+                    continue
+            out = self._d.decompress(data, len(view))
+            if out:
+                view[: len(out)] = out
+                return len(out)
+
+
+def _or6(level: int | None) -> int:
+    return 6 if level is None else level
 
 
 def _is_zlib(head: bytes) -> bool:
@@ -237,7 +276,7 @@ register(
         _compress=lambda data, level: zlib.compress(data, level),
         _decompress=zlib.decompress,
         _sniff=_is_zlib,
-        _writer=lambda f, level: _ZlibWriter(f, level, zlib.MAX_WBITS),
+        _writer=lambda f, level: _StreamWriter(f, zlib.compressobj(_or6(level), zlib.DEFLATED, 15)),
         _reader=lambda f: io.BufferedReader(_ZlibReader(f, zlib.MAX_WBITS)),
     )
 )
@@ -251,12 +290,31 @@ register(
         read_by="every zlib with negative wbits (Python: zlib.decompress(d, -15))",
         _compress=lambda data, level: zlib.compress(data, level, -15),
         _decompress=lambda data: zlib.decompress(data, -15),
-        _writer=lambda f, level: _ZlibWriter(f, level, -zlib.MAX_WBITS),
+        _writer=lambda f, level: _StreamWriter(
+            f, zlib.compressobj(_or6(level), zlib.DEFLATED, -15)
+        ),
         _reader=lambda f: io.BufferedReader(_ZlibReader(f, -zlib.MAX_WBITS)),
     )
 )
 
 
+register(
+    Codec(
+        name="lzw",
+        description="LZW in the Unix compress format (.Z); the level is max-bits (9..16)",
+        extension=".Z",
+        levels=(9, 16),
+        default_level=16,
+        read_by="uncompress / compress -d (ncompress), gzip -d, zcat, 7-Zip",
+        _compress=lambda data, level: lzw.compress(data, max_bits=level),
+        _decompress=lzw.decompress,
+        _sniff=lambda head: head[:2] == b"\x1f\x9d",
+        _writer=lambda f, level: _StreamWriter(
+            f, lzw.LZWCompressor(16 if level is None else level)
+        ),
+        _reader=lambda f: io.BufferedReader(_LzwReader(f)),
+    )
+)
 register(
     Codec(
         name="huffman",

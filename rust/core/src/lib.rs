@@ -10,6 +10,7 @@
 //! - [`deflate`]: the RFC 1951 encoder (stored / fixed / dynamic blocks).
 //! - [`inflate`]: the RFC 1951 decoder, a resumable state machine.
 //! - [`container`]: zlib (RFC 1950) and gzip (RFC 1952) framing around both.
+//! - [`lzw`]: LZW in the Unix `compress` (.Z) format.
 //! - [`parallel`]: multi-core DEFLATE emitting one ordinary stream (pigz's way).
 //! - [`checksum`]: CRC-32 and Adler-32 (from well-kept crates).
 //! - [`huff0`]: raw Huffman codec for byte streams (huff0-style: 128 KiB
@@ -28,6 +29,7 @@ pub mod huff0;
 pub mod huffman;
 pub mod inflate;
 pub mod lz77;
+pub mod lzw;
 pub mod parallel;
 pub mod tables;
 

@@ -10,6 +10,7 @@
 mod buffer;
 mod errors;
 mod huff0;
+mod lzw;
 
 use buffer::{ByteView, ByteViewMut};
 use errors::{deflate_err, inflate_err};
@@ -515,6 +516,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Decompressor>()?;
     m.add_class::<ParallelCompressor>()?;
     huff0::register(m)?;
+    lzw::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

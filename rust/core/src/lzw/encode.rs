@@ -1,0 +1,349 @@
+//! The `.Z` encoder: LZW with a hash-table dictionary.
+//!
+//! The dictionary maps (prefix code, next byte) to a code. Strings of two
+//! bytes (prefix a literal) live in a dense 64 Ki-entry `u16` array: a
+//! quarter to a third of all lookups, served from 128 KiB that stay in L2.
+//! Longer ones live in an open-addressing table of `u64` slots, linear
+//! probing, at most half full (`2^(max_bits+1)` slots, 1 MiB at 16 bits).
+//! A slot packs `generation << 40 | key << 16 | code`, key being
+//! `prefix << 8 | byte` (24 bits). A slot belongs to the current dictionary
+//! only if its generation is the current one, and every older slot compares
+//! smaller than `generation << 40`, so one comparison tells "empty" and
+//! CLEAR is `generation += 1` instead of a 1 MiB wipe (the wipe happens once
+//! every 2^24 CLEARs, when the counter wraps).
+//!
+//! Per input byte the hot loop is one multiplicative hash and usually one
+//! probe; on a miss it emits the current code and inserts the new entry in
+//! the slot the probe ended on. The loop is bound by the latency of that
+//! probe (the next key depends on its result), so table size is speed.
+//!
+//! Code widths are not decided by the encoder's own counters. It keeps a
+//! mirror of the decoder's (`dec_free`, `maxcode`, the number of codes in the
+//! current bit group) and widens, with the group padding, exactly where every
+//! `compress` decoder will; see the module essay in `mod.rs` for why that
+//! matters at max-bits 9.
+//!
+//! CLEAR policy (block mode), as `compress` 4.0 and `ncompress` do it: once
+//! the dictionary is full, every `CHECK_GAP` input bytes compare the running
+//! ratio (input bytes * 256 / output bytes) with the best seen since the last
+//! CLEAR; when it drops, send CLEAR and start a new dictionary.
+
+use super::{LzwError, BLOCK_MODE, CLEAR, FIRST, INIT_BITS, MAGIC, MAX_MAX_BITS, MIN_MAX_BITS};
+
+/// Input bytes between two ratio checks once the dictionary is full.
+const CHECK_GAP: u64 = 10_000;
+/// No pending string (before the first byte).
+const NONE: u32 = u32::MAX;
+const GEN_SHIFT: u32 = 40;
+const GEN_MAX: u64 = (1 << (64 - GEN_SHIFT)) - 1;
+
+/// Streaming `.Z` encoder. Feed input with [`encode`](Self::encode) in pieces
+/// of any size, then call [`finish`](Self::finish) once; the output is the
+/// same however the input was split.
+#[derive(Clone)]
+pub struct LzwEncoder {
+    max_bits: u32,
+    block_mode: bool,
+    /// `1 << max_bits`: entries are numbered below it.
+    maxmax: u32,
+    header_done: bool,
+    finished: bool,
+
+    // Dictionary: two-byte strings in `pairs` (indexed by `first << 8 |
+    // second`, 0 = absent: no code is 0), longer ones in `table`.
+    pairs: Vec<u16>,
+    table: Vec<u64>,
+    hshift: u32,
+    hmask: usize,
+    gen: u64,
+    /// Next code the encoder will assign.
+    free: u32,
+    /// Code of the string matched so far (`NONE` before the first byte).
+    ent: u32,
+
+    // Mirror of the decoder: its next free entry as it will be when it reads
+    // the next code, the largest entry its width allows, and the width.
+    dec_free: u32,
+    maxcode: u32,
+    n_bits: u32,
+    /// Codes written since the current width (bit group run) began.
+    codes_in_run: u32,
+
+    // Bit output: `bitcnt` (< 32 between codes) bits waiting in `bitbuf`.
+    bitbuf: u64,
+    bitcnt: u32,
+
+    // CLEAR policy.
+    bytes_in: u64,
+    bytes_out: u64,
+    checkpoint: u64,
+    ratio: u64,
+    /// CLEAR codes sent so far.
+    clears: u64,
+}
+
+impl LzwEncoder {
+    /// A new encoder writing codes of at most `max_bits` bits (9..=16, 16 is
+    /// `compress`'s default). `block_mode` false gives the pre-1985 format
+    /// without CLEAR (the `-C` option of `compress`).
+    pub fn new(max_bits: u32, block_mode: bool) -> Result<Self, LzwError> {
+        if !(MIN_MAX_BITS..=MAX_MAX_BITS).contains(&max_bits) {
+            return Err(LzwError::InvalidMaxBits { max_bits });
+        }
+        let hbits = max_bits + 1;
+        let first = if block_mode { FIRST } else { CLEAR };
+        Ok(LzwEncoder {
+            max_bits,
+            block_mode,
+            maxmax: 1 << max_bits,
+            header_done: false,
+            finished: false,
+            pairs: vec![0; 1 << 16],
+            table: vec![0; 1 << hbits],
+            hshift: 32 - hbits,
+            hmask: (1 << hbits) - 1,
+            gen: 1,
+            free: first,
+            ent: NONE,
+            // The decoder adds no entry for the first code; starting the
+            // mirror one lower and counting every code lands on the same
+            // numbers from the second code on.
+            dec_free: first - 1,
+            maxcode: (1 << INIT_BITS) - 1,
+            n_bits: INIT_BITS,
+            codes_in_run: 0,
+            bitbuf: 0,
+            bitcnt: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+            checkpoint: CHECK_GAP,
+            ratio: 0,
+            clears: 0,
+        })
+    }
+
+    /// `max_bits` given to [`new`](Self::new).
+    pub fn max_bits(&self) -> u32 {
+        self.max_bits
+    }
+
+    /// How many CLEAR codes the encoder has sent so far.
+    pub fn clears(&self) -> u64 {
+        self.clears
+    }
+
+    /// True once [`finish`](Self::finish) has run.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    fn header(&mut self, out: &mut Vec<u8>) {
+        if !self.header_done {
+            self.header_done = true;
+            let flags = self.max_bits as u8 | if self.block_mode { BLOCK_MODE } else { 0 };
+            out.extend_from_slice(&[MAGIC[0], MAGIC[1], flags]);
+            self.bytes_out += 3;
+        }
+    }
+
+    /// Compress all of `input`, appending whole bytes of output to `out`
+    /// (up to 31 bits stay buffered until the next call or `finish`).
+    pub fn encode(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), LzwError> {
+        if self.finished {
+            return Err(LzwError::Finished);
+        }
+        self.header(out);
+        if input.is_empty() {
+            return Ok(());
+        }
+        out.reserve(input.len() / 2 + 8);
+        let out_start = out.len();
+        let in_start = self.bytes_in;
+
+        let mut rest = input;
+        if self.ent == NONE {
+            self.ent = u32::from(input[0]);
+            rest = &input[1..];
+        }
+        let mut ent = self.ent;
+        let hshift = self.hshift;
+        let hmask = self.hmask;
+        // The caller's index `i` into `rest` converts to bytes consumed.
+        let base = in_start + (input.len() - rest.len()) as u64;
+
+        let mut gen_base = self.gen << GEN_SHIFT;
+        'bytes: for (i, &c) in rest.iter().enumerate() {
+            let key = (ent << 8) | u32::from(c);
+            let mut h = 0;
+            let mut tag = 0;
+            if ent < 256 {
+                // Strings of two bytes: a dense table, 128 KiB, always cached.
+                let code = self.pairs[key as usize];
+                if code != 0 {
+                    ent = u32::from(code);
+                    continue;
+                }
+            } else {
+                tag = gen_base | (u64::from(key) << 16);
+                h = (key.wrapping_mul(0x9E37_79B1) >> hshift) as usize;
+                loop {
+                    let s = self.table[h];
+                    if s & !0xFFFF == tag {
+                        ent = (s & 0xFFFF) as u32;
+                        continue 'bytes;
+                    }
+                    if s < gen_base {
+                        break;
+                    }
+                    h = (h + 1) & hmask;
+                }
+            }
+            // `ent + c` is new: send `ent`, remember the new string, go on
+            // from `c`.
+            self.put_code(ent, out);
+            if self.free < self.maxmax {
+                if ent < 256 {
+                    self.pairs[key as usize] = self.free as u16;
+                } else {
+                    self.table[h] = tag | u64::from(self.free);
+                }
+                self.free += 1;
+            } else if self.block_mode {
+                let bytes_in = base + i as u64 + 1;
+                if bytes_in >= self.checkpoint {
+                    let bytes_out = self.bytes_out + (out.len() - out_start) as u64;
+                    if self.ratio_dropped(bytes_in, bytes_out) {
+                        self.clear(out);
+                        gen_base = self.gen << GEN_SHIFT;
+                    }
+                }
+            }
+            ent = u32::from(c);
+        }
+        self.ent = ent;
+        self.bytes_in = in_start + input.len() as u64;
+        self.bytes_out += (out.len() - out_start) as u64;
+        Ok(())
+    }
+
+    /// Write the last code and the final partial byte. Further calls to
+    /// `encode` or `finish` fail with [`LzwError::Finished`].
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), LzwError> {
+        if self.finished {
+            return Err(LzwError::Finished);
+        }
+        self.header(out);
+        if self.ent != NONE {
+            let start = out.len();
+            self.put_code(self.ent, out);
+            self.bytes_out += (out.len() - start) as u64;
+        }
+        let nbytes = self.bitcnt.div_ceil(8) as usize;
+        out.extend_from_slice(&self.bitbuf.to_le_bytes()[..nbytes]);
+        self.bytes_out += nbytes as u64;
+        self.bitbuf = 0;
+        self.bitcnt = 0;
+        self.finished = true;
+        Ok(())
+    }
+
+    /// Send `code` as the decoder will read it: first the decoder's width
+    /// check (widen after padding out the group), then the code, then the
+    /// decoder's dictionary count.
+    #[inline(always)]
+    fn put_code(&mut self, code: u32, out: &mut Vec<u8>) {
+        if self.dec_free > self.maxcode {
+            self.pad_group(out);
+            self.n_bits += 1;
+            self.maxcode = if self.n_bits == self.max_bits {
+                self.maxmax
+            } else {
+                (1 << self.n_bits) - 1
+            };
+        }
+        self.put_bits(code);
+        if self.dec_free < self.maxmax {
+            self.dec_free += 1;
+        }
+        self.flush_word(out);
+    }
+
+    #[inline(always)]
+    fn put_bits(&mut self, code: u32) {
+        self.bitbuf |= u64::from(code) << self.bitcnt;
+        self.bitcnt += self.n_bits;
+        self.codes_in_run += 1;
+    }
+
+    #[inline(always)]
+    fn flush_word(&mut self, out: &mut Vec<u8>) {
+        if self.bitcnt >= 32 {
+            out.extend_from_slice(&(self.bitbuf as u32).to_le_bytes());
+            self.bitbuf >>= 32;
+            self.bitcnt -= 32;
+        }
+    }
+
+    /// The bit-group quirk: fill the rest of the current group of 8 codes
+    /// with zero bits, as `compress` does when it writes out its whole
+    /// 8-code buffer at a width change or CLEAR.
+    #[cold]
+    fn pad_group(&mut self, out: &mut Vec<u8>) {
+        while self.codes_in_run % 8 != 0 {
+            self.put_bits(0);
+            self.flush_word(out);
+        }
+        self.codes_in_run = 0;
+    }
+
+    #[cold]
+    fn ratio_dropped(&mut self, bytes_in: u64, bytes_out: u64) -> bool {
+        self.checkpoint = bytes_in + CHECK_GAP;
+        let bytes_out = bytes_out + u64::from(self.bitcnt / 8);
+        // 8 fractional bits, computed exactly as compress does (its second
+        // form avoided a 32-bit overflow; keeping it keeps our CLEARs, and so
+        // our bytes, the same as ncompress's).
+        let rat = if bytes_in > 0x007f_ffff {
+            match bytes_out >> 8 {
+                0 => 0x7fff_ffff,
+                d => bytes_in / d,
+            }
+        } else {
+            (bytes_in << 8) / bytes_out.max(1)
+        };
+        if rat >= self.ratio {
+            self.ratio = rat;
+            false
+        } else {
+            self.ratio = 0;
+            true
+        }
+    }
+
+    /// Send CLEAR, pad its group, and start a new dictionary at 9 bits.
+    #[cold]
+    fn clear(&mut self, out: &mut Vec<u8>) {
+        // CLEAR goes through the decoder's width check like any code, but
+        // the decoder adds no entry for it.
+        if self.dec_free > self.maxcode {
+            self.pad_group(out);
+            self.n_bits += 1;
+        }
+        self.put_bits(CLEAR);
+        self.flush_word(out);
+        self.pad_group(out);
+        self.n_bits = INIT_BITS;
+        self.maxcode = (1 << INIT_BITS) - 1;
+        // The decoder resets its next free entry to 256 and then (it keeps
+        // its previous code) fills the unusable entry 256 on the next code.
+        self.dec_free = CLEAR;
+        self.free = FIRST;
+        self.clears += 1;
+        self.pairs.fill(0);
+        self.gen += 1;
+        if self.gen > GEN_MAX {
+            self.table.fill(0);
+            self.gen = 1;
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Bindings for the `.Z` (Unix `compress`) LZW codec in `scalezip_core::lzw`,
+//! behind `python/scalezip/lzw.py`.
+//!
+//! Same pattern as the rest of `_native`: borrow the input buffer, release
+//! the GIL around the Rust work when the input is big enough, convert errors
+//! in one place (`lzw_err` below): argument errors become `ValueError`,
+//! everything about bad data becomes `scalezip._errors.LzwError` (a subclass
+//! of `scalezip.error`). Streaming objects are frozen pyclasses whose state
+//! sits behind a `Mutex`, taken with the GIL released, as `Compressor` does.
+use crate::buffer::ByteView;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyType};
+use scalezip_core::lzw::{self, LzwDecoder, LzwEncoder, LzwError};
+use std::sync::{Mutex, MutexGuard};
+
+/// Below this many input bytes the GIL round trip costs more than the work.
+const GIL_RELEASE_THRESHOLD: usize = 4096;
+
+fn run<T: Send, F: Send + FnOnce() -> T>(py: Python<'_>, len: usize, f: F) -> T {
+    if len >= GIL_RELEASE_THRESHOLD {
+        py.detach(f)
+    } else {
+        f()
+    }
+}
+
+/// A panic while locked (a bug) poisons nothing we rely on: plain data.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+static LZW_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+fn lzw_err(py: Python<'_>, e: LzwError) -> PyErr {
+    match e {
+        LzwError::InvalidMaxBits { .. } | LzwError::Finished => {
+            PyValueError::new_err(e.to_string())
+        }
+        other => match LZW_ERROR.import(py, "scalezip._errors", "LzwError") {
+            Ok(cls) => PyErr::from_type(cls.clone(), other.to_string()),
+            Err(import_err) => import_err,
+        },
+    }
+}
+
+/// Compress `data` into a `.Z` stream (block mode, as `compress -b max_bits`).
+#[pyfunction]
+#[pyo3(signature = (data, /, max_bits=16))]
+fn lzw_compress<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    max_bits: u32,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let v = ByteView::new(data)?;
+    let s = v.as_slice();
+    let out = run(py, s.len(), || lzw::compress(s, max_bits)).map_err(|e| lzw_err(py, e))?;
+    Ok(PyBytes::new(py, &out))
+}
+
+/// Decompress a whole `.Z` stream; raises `LzwError` on corrupt or
+/// truncated input.
+#[pyfunction]
+#[pyo3(signature = (data, /))]
+fn lzw_decompress<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    let v = ByteView::new(data)?;
+    let s = v.as_slice();
+    let out = run(py, s.len(), || lzw::decompress(s)).map_err(|e| lzw_err(py, e))?;
+    Ok(PyBytes::new(py, &out))
+}
+
+/// Streaming `.Z` compressor.
+#[pyclass(module = "scalezip._native", frozen)]
+struct LzwCompressor {
+    inner: Mutex<LzwEncoder>,
+}
+
+#[pymethods]
+impl LzwCompressor {
+    #[new]
+    #[pyo3(signature = (max_bits=16, block_mode=true))]
+    fn new(py: Python<'_>, max_bits: u32, block_mode: bool) -> PyResult<Self> {
+        let inner = LzwEncoder::new(max_bits, block_mode).map_err(|e| lzw_err(py, e))?;
+        Ok(LzwCompressor {
+            inner: Mutex::new(inner),
+        })
+    }
+
+    /// Compress `data`; return the output that is ready (the header first).
+    #[pyo3(signature = (data, /))]
+    fn compress<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let v = ByteView::new(data)?;
+        let s = v.as_slice();
+        let inner = &self.inner;
+        let out = run(py, s.len(), || {
+            let mut out = Vec::with_capacity(s.len() / 2 + 16);
+            lock(inner).encode(s, &mut out).map(|()| out)
+        })
+        .map_err(|e| lzw_err(py, e))?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// Finish the stream: the last code and partial byte.
+    fn flush<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let mut out = Vec::new();
+        lock(&self.inner)
+            .finish(&mut out)
+            .map_err(|e| lzw_err(py, e))?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    #[getter]
+    fn finished(&self) -> bool {
+        lock(&self.inner).is_finished()
+    }
+
+    #[getter]
+    fn max_bits(&self) -> u32 {
+        lock(&self.inner).max_bits()
+    }
+}
+
+/// Streaming `.Z` decompressor of one stream.
+#[pyclass(module = "scalezip._native", frozen)]
+struct LzwDecompressor {
+    inner: Mutex<LzwDecoder>,
+}
+
+#[pymethods]
+impl LzwDecompressor {
+    #[new]
+    fn new() -> Self {
+        LzwDecompressor {
+            inner: Mutex::new(LzwDecoder::new()),
+        }
+    }
+
+    /// Decode from `data`, producing at most `max_length` bytes (0: no
+    /// limit). Returns `(output, consumed)`; input after `consumed` was not
+    /// read because the output limit was reached.
+    #[pyo3(signature = (data, max_length, /))]
+    fn decompress<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        max_length: usize,
+    ) -> PyResult<(Bound<'py, PyBytes>, usize)> {
+        let v = ByteView::new(data)?;
+        let s = v.as_slice();
+        let max_out = if max_length == 0 {
+            usize::MAX
+        } else {
+            max_length
+        };
+        let inner = &self.inner;
+        let (out, consumed) = run(py, s.len(), || {
+            let mut out = Vec::new();
+            let p = lock(inner).decode(s, &mut out, max_out)?;
+            Ok((out, p.consumed))
+        })
+        .map_err(|e| lzw_err(py, e))?;
+        Ok((PyBytes::new(py, &out), consumed))
+    }
+
+    /// Raise `LzwError` if the input seen so far ends where no `compress`
+    /// writer would end a stream (empty or cut header, inside a code, right
+    /// after CLEAR).
+    fn finish(&self, py: Python<'_>) -> PyResult<()> {
+        lock(&self.inner).finish().map_err(|e| lzw_err(py, e))
+    }
+
+    /// True when the last call stopped at `max_length` with more output
+    /// ready.
+    #[getter]
+    fn output_pending(&self) -> bool {
+        lock(&self.inner).has_pending_output()
+    }
+
+    /// `max_bits` from the stream header, `None` until it has been read.
+    #[getter]
+    fn max_bits(&self) -> Option<u32> {
+        lock(&self.inner).max_bits()
+    }
+}
+
+/// Add the LZW functions and classes to `_native`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(lzw_compress, m)?)?;
+    m.add_function(wrap_pyfunction!(lzw_decompress, m)?)?;
+    m.add_class::<LzwCompressor>()?;
+    m.add_class::<LzwDecompressor>()?;
+    Ok(())
+}
