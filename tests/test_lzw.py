@@ -432,20 +432,3 @@ def test_gil_released_for_big_inputs(op: str) -> None:
         if max(gaps) < 0.5 * (t1 - t0):
             return
     pytest.fail(f"heartbeat stalled {max(gaps):.3f}s during a {t1 - t0:.3f}s call")
-
-
-def test_corpus_files_if_present() -> None:
-    """The Silesia files, when the shared corpus is there: both ways with the tool."""
-    files = sorted(
-        glob.glob(
-            os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus", "silesia", "*")
-        )
-    )
-    if not files:
-        pytest.skip("no shared corpus")
-    with open(files[0], "rb") as f:
-        data = f.read(4 << 20)
-    assert lzw.decompress(lzw.compress(data)) == data
-    if TOOL:
-        assert tool_uncompress(lzw.compress(data)) == data
-        assert lzw.decompress(tool_compress(data, 16)) == data
