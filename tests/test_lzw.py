@@ -25,8 +25,6 @@ read it.
 from __future__ import annotations
 
 import array
-import glob
-import os
 import random
 import shutil
 import subprocess
