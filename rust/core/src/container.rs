@@ -680,6 +680,41 @@ impl Decompressor {
         Ok(())
     }
 
+    /// One-shot decoding: read the whole header from the start of `input`;
+    /// return where the body starts.
+    fn read_header(&mut self, input: &[u8]) -> Result<usize, InflateError> {
+        let mut pos = 0;
+        while self.in_header() {
+            let &b = input.get(pos).ok_or(InflateError::Truncated)?;
+            self.header_byte(b)?;
+            pos += 1;
+        }
+        Ok(pos)
+    }
+
+    /// One-shot decoding: the body (`out`) was decoded and ends at `pos`;
+    /// check the trailer after it. Returns where the stream ends.
+    fn finish_one_shot(
+        &mut self,
+        input: &[u8],
+        mut pos: usize,
+        out: &[u8],
+    ) -> Result<usize, InflateError> {
+        self.total_out = out.len() as u64;
+        self.check = update_check(self.format, self.check, out);
+        self.state = if self.format == Format::Raw {
+            State::Done
+        } else {
+            State::Trailer
+        };
+        while !self.is_done() {
+            let &b = input.get(pos).ok_or(InflateError::Truncated)?;
+            self.header_byte(b)?;
+            pos += 1;
+        }
+        Ok(pos)
+    }
+
     /// Move to the first optional gzip field at or after `from` whose flag is
     /// set (FEXTRA, FNAME, FCOMMENT, FHCRC in that order), else to the body.
     fn next_gzip_field(&mut self, from: u8) {
@@ -720,27 +755,10 @@ pub fn decompress_into(
     out: &mut [u8],
 ) -> Result<(usize, usize), InflateError> {
     let mut d = Decompressor::new(format, window_bits, None);
-    let mut pos = 0;
-    while d.in_header() {
-        let &b = input.get(pos).ok_or(InflateError::Truncated)?;
-        d.header_byte(b)?;
-        pos += 1;
-    }
+    let pos = d.read_header(input)?;
     let (n, used) = crate::inflate::inflate_into(&input[pos..], out, d.window)?;
-    pos += used;
-    d.total_out = n as u64;
-    d.check = update_check(d.format, d.check, &out[..n]);
-    d.state = if d.format == Format::Raw {
-        State::Done
-    } else {
-        State::Trailer
-    };
-    while !d.is_done() {
-        let &b = input.get(pos).ok_or(InflateError::Truncated)?;
-        d.header_byte(b)?;
-        pos += 1;
-    }
-    Ok((n, pos))
+    let end = d.finish_one_shot(input, pos + used, &out[..n])?;
+    Ok((n, end))
 }
 
 /// One-shot decompression of a complete stream in any format (the fast path
@@ -757,12 +775,7 @@ pub fn decompress(
     size_hint: usize,
 ) -> Result<(Vec<u8>, usize), InflateError> {
     let mut d = Decompressor::new(format, window_bits, dict);
-    let mut pos = 0;
-    while d.in_header() {
-        let &b = input.get(pos).ok_or(InflateError::Truncated)?;
-        d.header_byte(b)?;
-        pos += 1;
-    }
+    let mut pos = d.read_header(input)?;
     // A gzip member ends with its length (ISIZE): when the input is one
     // member, that is the exact output size, and sizing the buffer right
     // saves regrowing it. Only a hint: the inflater caps it at what the input
@@ -789,18 +802,7 @@ pub fn decompress(
         pos += used;
         out
     };
-    d.total_out = out.len() as u64;
-    d.check = update_check(d.format, d.check, &out);
-    d.state = if d.format == Format::Raw {
-        State::Done
-    } else {
-        State::Trailer
-    };
-    while !d.is_done() {
-        let &b = input.get(pos).ok_or(InflateError::Truncated)?;
-        d.header_byte(b)?;
-        pos += 1;
-    }
+    let pos = d.finish_one_shot(input, pos, &out)?;
     Ok((out, pos))
 }
 

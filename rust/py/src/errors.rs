@@ -8,15 +8,42 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
+use scalezip_core::huff0::Huff0Error;
+use scalezip_core::lzw::LzwError;
 use scalezip_core::{DeflateError, InflateError};
 
 static ZLIB_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static LZW_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static HUFFMAN_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
-fn zlib_error(py: Python<'_>, msg: String) -> PyErr {
-    match ZLIB_ERROR.import(py, "scalezip._errors", "ZlibError") {
+/// An instance of the exception class `scalezip._errors.<name>`, cached.
+fn raise(py: Python<'_>, cell: &'static PyOnceLock<Py<PyType>>, name: &str, msg: String) -> PyErr {
+    match cell.import(py, "scalezip._errors", name) {
         Ok(cls) => PyErr::from_type(cls.clone(), msg),
         Err(e) => e,
     }
+}
+
+fn zlib_error(py: Python<'_>, msg: String) -> PyErr {
+    raise(py, &ZLIB_ERROR, "ZlibError", msg)
+}
+
+/// LZW: argument errors are `ValueError`, bad data `LzwError`.
+pub fn lzw_err(py: Python<'_>, e: LzwError) -> PyErr {
+    match e {
+        LzwError::InvalidMaxBits { .. } | LzwError::Finished => {
+            PyValueError::new_err(e.to_string())
+        }
+        other => raise(py, &LZW_ERROR, "LzwError", other.to_string()),
+    }
+}
+
+/// Huffman: argument errors are `ValueError`, bad data `HuffmanError`.
+pub fn huff_err(py: Python<'_>, e: Huff0Error) -> PyErr {
+    if let Huff0Error::BadArgument(msg) = e {
+        return PyValueError::new_err(msg);
+    }
+    raise(py, &HUFFMAN_ERROR, "HuffmanError", e.to_string())
 }
 
 /// zlib's return code for an inflate error, as CPython's messages print it.

@@ -6,35 +6,12 @@
 //! Decompression knows its output size from the stream header, so it
 //! decodes straight into the new `bytes` object: no intermediate copy.
 use crate::buffer::ByteView;
+use crate::errors::huff_err;
+use crate::gil::run;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyType};
+use pyo3::types::PyBytes;
 use scalezip_core::huff0::{self, Huff0Error, Options, Table};
-
-/// Below this input size the GIL is kept: releasing it costs more.
-const GIL_RELEASE_THRESHOLD: usize = 4096;
-
-static HUFFMAN_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-
-/// `Huff0Error` as `scalezip.HuffmanError`; argument errors as `ValueError`.
-fn huff_err(py: Python<'_>, e: Huff0Error) -> PyErr {
-    if let Huff0Error::BadArgument(msg) = e {
-        return PyValueError::new_err(msg);
-    }
-    match HUFFMAN_ERROR.import(py, "scalezip._errors", "HuffmanError") {
-        Ok(cls) => PyErr::from_type(cls.clone(), e.to_string()),
-        Err(err) => err,
-    }
-}
-
-fn run<T: Send, F: Send + FnOnce() -> T>(py: Python<'_>, len: usize, f: F) -> T {
-    if len >= GIL_RELEASE_THRESHOLD {
-        py.detach(f)
-    } else {
-        f()
-    }
-}
 
 /// Compress `data` (any C-contiguous buffer) into a scalezip Huffman
 /// stream. `threads`: 0 = all cores, 1 = the calling thread only.

@@ -9,29 +9,19 @@
 //! stdlib arguments (wbits forms, flush modes) onto these calls.
 mod buffer;
 mod errors;
+mod gil;
 mod huff0;
 mod lzw;
 
 use buffer::{ByteView, ByteViewMut};
 use errors::{deflate_err, inflate_err};
+use gil::{lock, run};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use scalezip_core::container::{self, Format, GzipHeader};
 use scalezip_core::deflate::{Flush, Strategy};
-use std::sync::{Mutex, MutexGuard};
-
-/// Inputs smaller than this are processed without releasing the GIL: the
-/// release/reacquire round trip costs more than the work.
-const GIL_RELEASE_THRESHOLD: usize = 4096;
-
-fn run<T: Send, F: Send + FnOnce() -> T>(py: Python<'_>, len: usize, f: F) -> T {
-    if len >= GIL_RELEASE_THRESHOLD {
-        py.detach(f)
-    } else {
-        f()
-    }
-}
+use std::sync::Mutex;
 
 fn format_from(code: u8) -> PyResult<Format> {
     Ok(match code {
@@ -169,15 +159,6 @@ fn decompress<'py>(
     })
     .map_err(|e| inflate_err(py, e, "decompressing data"))?;
     Ok((PyBytes::new(py, &out), used))
-}
-
-/// Lock a stream object's state. CPython's zlib serialises calls on one
-/// object with a per-object lock; so do we. The lock is taken with the GIL
-/// released (inside `run`) for big inputs, and never held while waiting for
-/// the GIL, so the two locks cannot deadlock. A panic while locked (a bug)
-/// poisons nothing we rely on: the state is plain data.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Decompress one stream straight into the writable buffer `out`. Returns

@@ -3,47 +3,17 @@
 //!
 //! Same pattern as the rest of `_native`: borrow the input buffer, release
 //! the GIL around the Rust work when the input is big enough, convert errors
-//! in one place (`lzw_err` below): argument errors become `ValueError`,
+//! in one place (`errors::lzw_err`): argument errors become `ValueError`,
 //! everything about bad data becomes `scalezip._errors.LzwError` (a subclass
 //! of `scalezip.error`). Streaming objects are frozen pyclasses whose state
 //! sits behind a `Mutex`, taken with the GIL released, as `Compressor` does.
 use crate::buffer::ByteView;
-use pyo3::exceptions::PyValueError;
+use crate::errors::lzw_err;
+use crate::gil::{lock, run};
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyType};
-use scalezip_core::lzw::{self, LzwDecoder, LzwEncoder, LzwError};
-use std::sync::{Mutex, MutexGuard};
-
-/// Below this many input bytes the GIL round trip costs more than the work.
-const GIL_RELEASE_THRESHOLD: usize = 4096;
-
-fn run<T: Send, F: Send + FnOnce() -> T>(py: Python<'_>, len: usize, f: F) -> T {
-    if len >= GIL_RELEASE_THRESHOLD {
-        py.detach(f)
-    } else {
-        f()
-    }
-}
-
-/// A panic while locked (a bug) poisons nothing we rely on: plain data.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-static LZW_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-
-fn lzw_err(py: Python<'_>, e: LzwError) -> PyErr {
-    match e {
-        LzwError::InvalidMaxBits { .. } | LzwError::Finished => {
-            PyValueError::new_err(e.to_string())
-        }
-        other => match LZW_ERROR.import(py, "scalezip._errors", "LzwError") {
-            Ok(cls) => PyErr::from_type(cls.clone(), other.to_string()),
-            Err(import_err) => import_err,
-        },
-    }
-}
+use pyo3::types::PyBytes;
+use scalezip_core::lzw::{self, LzwDecoder, LzwEncoder};
+use std::sync::Mutex;
 
 /// Compress `data` into a `.Z` stream (block mode, as `compress -b max_bits`).
 #[pyfunction]

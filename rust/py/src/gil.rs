@@ -1,0 +1,26 @@
+//! The two helpers every binding uses around pure-Rust work.
+
+use pyo3::prelude::*;
+use std::sync::{Mutex, MutexGuard};
+
+/// Inputs smaller than this are processed without releasing the GIL: the
+/// release/reacquire round trip costs more than the work.
+pub const GIL_RELEASE_THRESHOLD: usize = 4096;
+
+/// Run `f` with the GIL released when `len` (the input size) makes it pay.
+pub fn run<T: Send, F: Send + FnOnce() -> T>(py: Python<'_>, len: usize, f: F) -> T {
+    if len >= GIL_RELEASE_THRESHOLD {
+        py.detach(f)
+    } else {
+        f()
+    }
+}
+
+/// Lock a stream object's state. CPython's zlib serialises calls on one
+/// object with a per-object lock; so do we. The lock is taken with the GIL
+/// released (inside `run`) for big inputs, and never held while waiting for
+/// the GIL, so the two locks cannot deadlock. A panic while locked (a bug)
+/// poisons nothing we rely on: the state is plain data.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
