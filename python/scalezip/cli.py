@@ -21,13 +21,13 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
 from . import __version__, bench, registry, zlib
 from ._errors import ScalezipError
+from ._fileio import atomic_output
 
 CHUNK = 1 << 20
 PROGRESS_MIN_BYTES = 4 << 20
@@ -78,22 +78,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 @contextmanager
 def _atomic_output(path: str, force: bool) -> Iterator[IO[bytes]]:
-    """Yield a temporary file beside *path*; rename it to *path* on success,
-    delete it on any failure."""
+    """The output file, written atomically; refused if it exists, unless forced."""
     if os.path.exists(path) and not force:
         raise CliError(f"{path} already exists; use -f to overwrite")
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".scalezip-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_output(path) as f:
+        yield f
 
 
 def _progress(total: int | None, quiet: bool, desc: str) -> Any:

@@ -30,6 +30,7 @@ from typing import IO, Any
 
 from . import _native, zlib
 from ._errors import BadGzipFile
+from ._fileio import atomic_output
 
 __all__ = ["BadGzipFile", "GzipFile", "open", "compress", "decompress"]
 
@@ -698,21 +699,12 @@ def _copy(src: Any, dst: Any) -> None:
 def _copy_to_path(src: Any, path: str, compresslevel: int | None) -> None:
     """Write *src* to *path* (gzip-compressed when *compresslevel* is set)
     through a temporary file renamed into place on success."""
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        with builtins.open(tmp, "wb") as raw:
-            if compresslevel is None:
-                _copy(src, raw)
-            else:
-                with GzipFile(path, "wb", compresslevel, fileobj=raw) as dst:
-                    _copy(src, dst)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_output(path) as raw:
+        if compresslevel is None:
+            _copy(src, raw)
+        else:
+            with GzipFile(path, "wb", compresslevel, fileobj=raw) as dst:
+                _copy(src, dst)
 
 
 if __name__ == "__main__":
