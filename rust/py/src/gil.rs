@@ -24,3 +24,34 @@ pub fn run<T: Send, F: Send + FnOnce() -> T>(py: Python<'_>, len: usize, f: F) -
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// The body of every streaming method: lock `state` and run `f` on it with
+/// the GIL released when `len` (the input size) makes it pay; `f` appends
+/// its output to a fresh buffer, returned beside `f`'s own result.
+pub fn with_state<S, T, E, F>(
+    py: Python<'_>,
+    state: &Mutex<S>,
+    len: usize,
+    f: F,
+) -> Result<(Vec<u8>, T), E>
+where
+    S: Send,
+    T: Send,
+    E: Send,
+    F: Send + FnOnce(&mut S, &mut Vec<u8>) -> Result<T, E>,
+{
+    run(py, len, || {
+        let mut out = Vec::with_capacity(len / 2 + 64);
+        let t = f(&mut lock(state), &mut out)?;
+        Ok((out, t))
+    })
+}
+
+/// Python's `max_length` convention: 0 means no limit.
+pub fn output_limit(max_length: usize) -> usize {
+    if max_length == 0 {
+        usize::MAX
+    } else {
+        max_length
+    }
+}

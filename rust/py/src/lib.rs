@@ -15,7 +15,7 @@ mod lzw;
 
 use buffer::{ByteView, ByteViewMut};
 use errors::{deflate_err, inflate_err};
-use gil::{lock, run};
+use gil::{lock, output_limit, run, with_state};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -266,12 +266,8 @@ impl Compressor {
 
 impl Compressor {
     fn step<'py>(&self, py: Python<'py>, s: &[u8], flush: Flush) -> PyResult<Bound<'py, PyBytes>> {
-        let inner = &self.inner;
-        let out = run(py, s.len(), || {
-            let mut out = Vec::with_capacity(s.len() / 2 + 64);
-            lock(inner).compress(s, flush, &mut out).map(|_| out)
-        })
-        .map_err(|e| deflate_err(py, e))?;
+        let (out, ()) = with_state(py, &self.inner, s.len(), |c, out| c.compress(s, flush, out))
+            .map_err(|e| deflate_err(py, e))?;
         Ok(PyBytes::new(py, &out))
     }
 }
@@ -325,22 +321,19 @@ impl ParallelCompressor {
     ) -> PyResult<Bound<'py, PyBytes>> {
         let v = ByteView::new(data)?;
         let s = v.as_slice();
-        let inner = &self.inner;
-        let out = run(py, s.len(), || {
-            let mut out = Vec::new();
-            lock(inner).compress(s, &mut out).map(|_| out)
-        })
-        .map_err(|e| deflate_err(py, e))?;
+        let (out, ()) = with_state(py, &self.inner, s.len(), |c, out| c.compress(s, out))
+            .map_err(|e| deflate_err(py, e))?;
         Ok(PyBytes::new(py, &out))
     }
 
     /// End the stream; return the rest of the output (trailer included).
     fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        // Finishing compresses up to a whole batch of blocks: always release.
         let inner = &self.inner;
         let out = py
             .detach(|| {
                 let mut out = Vec::new();
-                lock(inner).finish(&mut out).map(|_| out)
+                lock(inner).finish(&mut out).map(|()| out)
             })
             .map_err(|e| deflate_err(py, e))?;
         Ok(PyBytes::new(py, &out))
@@ -380,19 +373,12 @@ impl Decompressor {
     ) -> PyResult<(Bound<'py, PyBytes>, usize)> {
         let v = ByteView::new(data)?;
         let s = v.as_slice();
-        let max_out = if max_length == 0 {
-            usize::MAX
-        } else {
-            max_length
-        };
-        let inner = &self.inner;
-        let (out, consumed) = run(py, s.len(), || {
-            let mut out = Vec::new();
-            let p = lock(inner).decompress(s, &mut out, max_out)?;
-            Ok((out, p.consumed))
+        let limit = output_limit(max_length);
+        let (out, p) = with_state(py, &self.inner, s.len(), |d, out| {
+            d.decompress(s, out, limit)
         })
         .map_err(|e| inflate_err(py, e, "decompressing data"))?;
-        Ok((PyBytes::new(py, &out), consumed))
+        Ok((PyBytes::new(py, &out), p.consumed))
     }
 
     /// Decode all of `data` with no output limit, as `Decompress.flush()`
@@ -406,15 +392,12 @@ impl Decompressor {
     ) -> PyResult<(Bound<'py, PyBytes>, usize)> {
         let v = ByteView::new(data)?;
         let s = v.as_slice();
-        let inner = &self.inner;
-        let (out, consumed) = run(py, s.len(), || {
-            let mut out = Vec::new();
-            // On error, `out` already holds what was decoded before it.
-            let consumed = match lock(inner).decompress(s, &mut out, usize::MAX) {
-                Ok(p) => p.consumed,
-                Err(_) => s.len(),
-            };
-            (out, consumed)
+        // On error, `out` already holds what was decoded before it.
+        let Ok((out, consumed)) = with_state(py, &self.inner, s.len(), |d, out| {
+            Ok::<_, std::convert::Infallible>(
+                d.decompress(s, out, usize::MAX)
+                    .map_or(s.len(), |p| p.consumed),
+            )
         });
         Ok((PyBytes::new(py, &out), consumed))
     }

@@ -9,7 +9,7 @@
 //! sits behind a `Mutex`, taken with the GIL released, as `Compressor` does.
 use crate::buffer::ByteView;
 use crate::errors::lzw_err;
-use crate::gil::{lock, run};
+use crate::gil::{lock, output_limit, run, with_state};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use scalezip_core::lzw::{self, LzwDecoder, LzwEncoder};
@@ -66,12 +66,8 @@ impl LzwCompressor {
     ) -> PyResult<Bound<'py, PyBytes>> {
         let v = ByteView::new(data)?;
         let s = v.as_slice();
-        let inner = &self.inner;
-        let out = run(py, s.len(), || {
-            let mut out = Vec::with_capacity(s.len() / 2 + 16);
-            lock(inner).encode(s, &mut out).map(|()| out)
-        })
-        .map_err(|e| lzw_err(py, e))?;
+        let (out, ()) = with_state(py, &self.inner, s.len(), |c, out| c.encode(s, out))
+            .map_err(|e| lzw_err(py, e))?;
         Ok(PyBytes::new(py, &out))
     }
 
@@ -122,19 +118,10 @@ impl LzwDecompressor {
     ) -> PyResult<(Bound<'py, PyBytes>, usize)> {
         let v = ByteView::new(data)?;
         let s = v.as_slice();
-        let max_out = if max_length == 0 {
-            usize::MAX
-        } else {
-            max_length
-        };
-        let inner = &self.inner;
-        let (out, consumed) = run(py, s.len(), || {
-            let mut out = Vec::new();
-            let p = lock(inner).decode(s, &mut out, max_out)?;
-            Ok((out, p.consumed))
-        })
-        .map_err(|e| lzw_err(py, e))?;
-        Ok((PyBytes::new(py, &out), consumed))
+        let limit = output_limit(max_length);
+        let (out, p) = with_state(py, &self.inner, s.len(), |d, out| d.decode(s, out, limit))
+            .map_err(|e| lzw_err(py, e))?;
+        Ok((PyBytes::new(py, &out), p.consumed))
     }
 
     /// Raise `LzwError` if the input seen so far ends where no `compress`
