@@ -39,3 +39,13 @@ class HuffmanError(ScalezipError):
 
 class LzwError(ScalezipError):
     """Invalid or truncated ``.Z`` (Unix ``compress``) data (``scalezip.lzw.error``)."""
+
+
+class TensorError(ScalezipError):
+    """Invalid, truncated or corrupt compressed tensor data (``scalezip.tensors.error``).
+
+    Messages name the tensor and the chunk that failed.
+    """
+
+
+__all__ += ["TensorError"]

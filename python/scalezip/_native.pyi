@@ -22,6 +22,9 @@ __all__ = [
     "huffman_histogram",
     "lzw_compress",
     "lzw_decompress",
+    "tensor_decode_into",
+    "tensor_encode",
+    "tensor_entropy_ideal",
 ]
 
 __version__: str
@@ -131,3 +134,21 @@ class LzwDecompressor:
     def output_pending(self) -> bool: ...
     @property
     def max_bits(self) -> int | None: ...
+
+def tensor_encode(
+    data: Any,
+    dtype: str,
+    chunk_elems: int = 131072,
+    method: str = "auto",
+    threads: int = 0,
+    max_bits: int = 11,
+) -> bytes: ...
+def tensor_decode_into(
+    frames: Any,
+    dtype: str,
+    chunk_elems: int,
+    out: Any,
+    first_chunk: int = 0,
+    threads: int = 0,
+) -> None: ...
+def tensor_entropy_ideal(data: Any, dtype: str, chunk_elems: int = 131072) -> float: ...

@@ -15,6 +15,8 @@
 //! - [`checksum`]: CRC-32 and Adler-32 (from well-kept crates).
 //! - [`huff0`]: raw Huffman codec for byte streams (huff0-style: 128 KiB
 //!   blocks, four interleaved streams).
+//! - [`tensor`]: lossless tensor (model weight) codecs: exponent/byte planes,
+//!   Huffman-coded, in independent checksummed chunks.
 //!
 //! Untrusted input never panics: decoders return [`error`] values, and every
 //! allocation they make is bounded by the caller's output limit.
@@ -32,5 +34,6 @@ pub mod lz77;
 pub mod lzw;
 pub mod parallel;
 pub mod tables;
+pub mod tensor;
 
 pub use error::{DeflateError, InflateError};

@@ -10,11 +10,13 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 use scalezip_core::huff0::Huff0Error;
 use scalezip_core::lzw::LzwError;
+use scalezip_core::tensor::TensorError;
 use scalezip_core::{DeflateError, InflateError};
 
 static ZLIB_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static LZW_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static HUFFMAN_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static TENSOR_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// An instance of the exception class `scalezip._errors.<name>`, cached.
 fn raise(py: Python<'_>, cell: &'static PyOnceLock<Py<PyType>>, name: &str, msg: String) -> PyErr {
@@ -44,6 +46,16 @@ pub fn huff_err(py: Python<'_>, e: Huff0Error) -> PyErr {
         return PyValueError::new_err(msg);
     }
     raise(py, &HUFFMAN_ERROR, "HuffmanError", e.to_string())
+}
+
+/// Tensors: argument errors are `ValueError`, bad data `TensorError`.
+pub fn tensor_err(py: Python<'_>, e: TensorError) -> PyErr {
+    match e {
+        TensorError::BadArgument(_)
+        | TensorError::UnknownDtype(_)
+        | TensorError::PartialElement { .. } => PyValueError::new_err(e.to_string()),
+        other => raise(py, &TENSOR_ERROR, "TensorError", other.to_string()),
+    }
 }
 
 /// zlib's return code for an inflate error, as CPython's messages print it.

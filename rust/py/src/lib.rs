@@ -12,6 +12,7 @@ mod errors;
 mod gil;
 mod huff0;
 mod lzw;
+mod tensor;
 
 use buffer::{ByteView, ByteViewMut};
 use errors::{deflate_err, inflate_err};
@@ -481,6 +482,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ParallelCompressor>()?;
     huff0::register(m)?;
     lzw::register(m)?;
+    tensor::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

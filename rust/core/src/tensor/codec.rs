@@ -1,0 +1,503 @@
+//! One chunk: choose a layout, code each plane, and back.
+//!
+//! A chunk payload is a method byte followed by the method's planes:
+//!
+//! ```text
+//!   0 stored   the chunk's bytes as they are
+//!   1 split    the field-split planes ([`super::planes`]), in order
+//!   2 bytes    the byte-grouped planes, byte 0 (least significant) first
+//!   3 joint    K-1 (one byte, K <= 64), the chunk's K distinct exponents in
+//!              increasing order, then the joint planes (BF16, F32)
+//! ```
+//!
+//! and each plane is a kind byte and its data:
+//!
+//! ```text
+//!   0 raw      n bytes (one per element)
+//!   1 rle      1 byte: every element of the plane has this value
+//!   2 huffman  the code table (huff0's stored form: first symbol, count,
+//!              4-bit lengths), u32 LE body size, the body (huff0's bare
+//!              block body: 3 stream sizes and 4 interleaved streams)
+//!   3 packed   k (1..=7), then ceil(n * k / 8) bytes: every value in k bits,
+//!              LSB-first (for planes of nearly uniform small values, such
+//!              as the joint layout's 6-bit sign-and-mantissa plane: as
+//!              small as Huffman there, and several times faster both ways)
+//! ```
+//!
+//! Choices are made from histograms before anything is coded: the exact
+//! Huffman size of a plane is `sum(count * length)` bits plus the table.
+//! The layout is chosen once per tensor (`layout_for`, on a few sample
+//! chunks); then each plane of each chunk is raw, rle or Huffman, whichever
+//! is smallest, and a chunk whose planes would all be raw is stored. So
+//! whatever the data, a chunk costs at most its raw size plus one byte.
+
+use super::error::TensorError;
+use super::planes::{
+    exponents, joint_planes, merge_bytes, merge_fields, merge_joint, split_bytes, split_fields,
+    split_joint, strided_histograms, DType, JOINT_MAX_EXPONENTS,
+};
+use crate::huff0::{self, histogram, Table};
+
+pub(crate) const METHOD_STORED: u8 = 0;
+pub(crate) const METHOD_SPLIT: u8 = 1;
+pub(crate) const METHOD_BYTES: u8 = 2;
+pub(crate) const METHOD_JOINT: u8 = 3;
+
+const PLANE_RAW: u8 = 0;
+const PLANE_RLE: u8 = 1;
+const PLANE_HUFFMAN: u8 = 2;
+const PLANE_PACKED: u8 = 3;
+
+/// Which layout to use for every chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The smallest of stored, field split and byte grouping, per chunk.
+    Auto,
+    /// Field split (falls back to byte grouping for dtypes without one).
+    Split,
+    /// Byte grouping.
+    Bytes,
+    /// Exponent jointly with the top mantissa bits (BF16, F32; falls back
+    /// to the field split elsewhere, and for chunks with over 64 distinct
+    /// exponents).
+    Joint,
+    /// No coding at all.
+    Stored,
+}
+
+impl Method {
+    /// `"auto"`, `"split"`, `"bytes"` or `"stored"`.
+    pub fn from_name(name: &str) -> Option<Method> {
+        match name {
+            "auto" => Some(Method::Auto),
+            "split" => Some(Method::Split),
+            "bytes" => Some(Method::Bytes),
+            "joint" => Some(Method::Joint),
+            "stored" => Some(Method::Stored),
+            _ => None,
+        }
+    }
+}
+
+/// How one plane will be coded.
+enum Plan {
+    Raw,
+    Rle(u8),
+    Packed(u32),
+    Huffman(Box<Table>),
+}
+
+/// The cheapest coding of a plane of `n` bytes with counts `hist`, and its
+/// size in bytes (kind byte included; Huffman bodies may be up to 3 bytes
+/// shorter than counted, the padding of the last three streams). Codes of
+/// up to `max_bits` are tried, and one bit longer when that limit binds
+/// (a 12-bit limit gains a little on very peaked exponent planes).
+fn plan(hist: &[u32; 256], n: usize, max_bits: u32) -> (Plan, usize) {
+    let mut used = hist.iter().enumerate().filter(|(_, &c)| c != 0);
+    let first = used.next().map_or(0, |(s, _)| s as u8);
+    if used.next().is_none() {
+        return (Plan::Rle(first), 2);
+    }
+    let mut best = (Plan::Raw, 1 + n);
+    let top = hist.iter().rposition(|&c| c != 0).unwrap_or(0) as u32;
+    let k = 32 - top.leading_zeros();
+    if k < 8 {
+        best = (Plan::Packed(k), 2 + (n * k as usize).div_ceil(8));
+    }
+    let mut bits = max_bits;
+    // from_histogram only fails for a bad max_bits, checked by the caller.
+    while let Ok(table) = Table::from_histogram(hist, bits) {
+        let coded = table.coded_bits(hist).unwrap_or(u64::MAX / 2);
+        let cost = 1 + table_size(table.lengths()) + 4 + 12 + coded.div_ceil(8) as usize + 3;
+        let binding = table.max_len() == bits;
+        if cost < best.1 {
+            best = (Plan::Huffman(Box::new(table)), cost);
+        }
+        if !binding || bits >= huff0::MAX_TABLE_BITS {
+            break;
+        }
+        bits += 1;
+    }
+    best
+}
+
+/// Size of a table's stored form: first symbol, count, 4-bit lengths.
+fn table_size(lens: &[u8; 256]) -> usize {
+    let first = lens.iter().position(|&l| l != 0).unwrap_or(0);
+    let last = lens.iter().rposition(|&l| l != 0).unwrap_or(0);
+    2 + (last + 1 - first).div_ceil(2)
+}
+
+fn write_plane(plan: &Plan, plane: &[u8], out: &mut Vec<u8>) {
+    match plan {
+        Plan::Raw => {
+            out.push(PLANE_RAW);
+            out.extend_from_slice(plane);
+        }
+        Plan::Rle(b) => out.extend_from_slice(&[PLANE_RLE, *b]),
+        Plan::Packed(k) => {
+            out.extend_from_slice(&[PLANE_PACKED, *k as u8]);
+            pack(plane, *k, out);
+        }
+        Plan::Huffman(table) => {
+            out.push(PLANE_HUFFMAN);
+            table.write_to(out);
+            // The table was built from this plane's histogram: every byte
+            // has a code, so encoding cannot fail.
+            let body = huff0::encode_block_with(table, plane).unwrap_or_default();
+            out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+            out.extend_from_slice(&body);
+        }
+    }
+}
+
+/// Append `plane` (values below `2^k`, `k` in 1..=7) packed in `k` bits
+/// each, LSB-first: `ceil(n * k / 8)` bytes.
+fn pack(plane: &[u8], k: u32, out: &mut Vec<u8>) {
+    let mut acc = 0u64;
+    let mut nbits = 0u32;
+    for &v in plane {
+        acc |= u64::from(v) << nbits;
+        nbits += k;
+        if nbits >= 32 {
+            out.extend_from_slice(&(acc as u32).to_le_bytes());
+            acc >>= 32;
+            nbits -= 32;
+        }
+    }
+    while nbits > 0 {
+        out.push(acc as u8);
+        acc >>= 8;
+        nbits = nbits.saturating_sub(8);
+    }
+}
+
+/// Inverse of [`pack`]: `src` must be exactly `ceil(out.len() * k / 8)`
+/// bytes (checked by the caller).
+fn unpack(src: &[u8], k: u32, out: &mut [u8]) {
+    if k == 6 {
+        // The joint layout's plane: 4 values in every 3 bytes, no bit
+        // arithmetic across groups.
+        let groups = (out.len() / 4).min(src.len() / 3);
+        for (o, s) in out[..groups * 4]
+            .chunks_exact_mut(4)
+            .zip(src[..groups * 3].chunks_exact(3))
+        {
+            let w = u32::from(s[0]) | (u32::from(s[1]) << 8) | (u32::from(s[2]) << 16);
+            o[0] = (w & 63) as u8;
+            o[1] = ((w >> 6) & 63) as u8;
+            o[2] = ((w >> 12) & 63) as u8;
+            o[3] = ((w >> 18) & 63) as u8;
+        }
+        unpack_from(src, k, out, groups * 4);
+        return;
+    }
+    unpack_from(src, k, out, 0);
+}
+
+/// [`unpack`] of values `start..` (any `k`).
+fn unpack_from(src: &[u8], k: u32, out: &mut [u8], start: usize) {
+    let mask = (1u16 << k) - 1;
+    // Values whose two bytes are both inside `src` take the fast path.
+    let fast = if src.len() >= 2 {
+        (((src.len() - 1) * 8) / k as usize).min(out.len())
+    } else {
+        0
+    };
+    for (i, o) in out.iter_mut().enumerate().take(fast).skip(start) {
+        let p = i * k as usize;
+        let w = u16::from_le_bytes([src[p / 8], src[p / 8 + 1]]);
+        *o = ((w >> (p % 8)) & mask) as u8;
+    }
+    for (i, o) in out.iter_mut().enumerate().skip(fast.max(start)) {
+        let p = i * k as usize;
+        let lo = src.get(p / 8).copied().unwrap_or(0);
+        let hi = src.get(p / 8 + 1).copied().unwrap_or(0);
+        *o = ((u16::from_le_bytes([lo, hi]) >> (p % 8)) & mask) as u8;
+    }
+}
+
+/// Split `data` into the planes of `method` in `planes`, and return the
+/// method actually used with its header bytes: the joint layout needs at
+/// most 64 distinct exponents in the chunk, and falls back to the field
+/// split otherwise.
+fn make_planes(data: &[u8], dtype: DType, method: u8, planes: &mut Vec<Vec<u8>>) -> (u8, Vec<u8>) {
+    if method == METHOD_JOINT {
+        if let Some(k) = joint_planes(dtype) {
+            planes.resize(k, Vec::new());
+            let n = data.len() / dtype.itemsize();
+            planes[0].resize(n, 0);
+            exponents(dtype, data, &mut planes[0]);
+            let hist = histogram(&planes[0]);
+            let used: Vec<u8> = (0..=255u8).filter(|&e| hist[usize::from(e)] != 0).collect();
+            if !used.is_empty() && used.len() <= JOINT_MAX_EXPONENTS {
+                let mut rank = [0u8; 256];
+                for (r, &e) in used.iter().enumerate() {
+                    rank[usize::from(e)] = r as u8;
+                }
+                split_joint(dtype, data, &rank, planes);
+                let mut head = vec![(used.len() - 1) as u8];
+                head.extend_from_slice(&used);
+                return (METHOD_JOINT, head);
+            }
+        }
+        return make_planes(data, dtype, METHOD_SPLIT, planes);
+    }
+    if method == METHOD_SPLIT {
+        planes.resize(dtype.split_planes().unwrap_or(0), Vec::new());
+        split_fields(dtype, data, planes);
+    } else {
+        planes.resize(dtype.itemsize(), Vec::new());
+        split_bytes(dtype.itemsize(), data, planes);
+    }
+    (method, Vec::new())
+}
+
+/// Coded size of `data` (whole elements) with layout `method` (split or
+/// bytes): what [`encode_chunk`] would produce, to within 3 bytes a plane.
+pub(crate) fn cost(data: &[u8], dtype: DType, method: u8, max_bits: u32) -> usize {
+    let n = data.len() / dtype.itemsize();
+    if method != METHOD_BYTES {
+        let mut planes = Vec::new();
+        let (_, head) = make_planes(data, dtype, method, &mut planes);
+        head.len() + plan_all(planes.iter().map(|p| histogram(p)), n, max_bits).1
+    } else {
+        plan_all(
+            strided_histograms(dtype.itemsize(), data).into_iter(),
+            n,
+            max_bits,
+        )
+        .1
+    }
+}
+
+/// The layout to code a tensor with, for `method`: the forced one, or for
+/// [`Method::Auto`] the smaller of split and bytes on `sample` (a few
+/// chunks of the tensor).
+pub(crate) fn layout_for(method: Method, dtype: DType, sample: &[&[u8]], max_bits: u32) -> u8 {
+    let has_split = dtype.split_planes().is_some();
+    match method {
+        Method::Stored => METHOD_STORED,
+        Method::Bytes => METHOD_BYTES,
+        Method::Split if has_split => METHOD_SPLIT,
+        Method::Split => METHOD_BYTES,
+        Method::Joint if joint_planes(dtype).is_some() => METHOD_JOINT,
+        Method::Joint if has_split => METHOD_SPLIT,
+        Method::Joint => METHOD_BYTES,
+        Method::Auto if !has_split => METHOD_BYTES,
+        Method::Auto => {
+            let total = |m| -> usize { sample.iter().map(|c| cost(c, dtype, m, max_bits)).sum() };
+            let mut best = (total(METHOD_SPLIT), METHOD_SPLIT);
+            best = best.min((total(METHOD_BYTES), METHOD_BYTES));
+            if joint_planes(dtype).is_some() {
+                best = best.min((total(METHOD_JOINT), METHOD_JOINT));
+            }
+            best.1
+        }
+    }
+}
+
+/// Append the payload of one chunk (a non-empty whole number of elements)
+/// coded with layout `method` to `out`; `planes` is scratch space.
+pub(crate) fn encode_chunk(
+    data: &[u8],
+    dtype: DType,
+    method: u8,
+    max_bits: u32,
+    planes: &mut Vec<Vec<u8>>,
+    out: &mut Vec<u8>,
+) {
+    let n = data.len() / dtype.itemsize();
+    if method != METHOD_STORED {
+        let (method, head) = make_planes(data, dtype, method, planes);
+        let (plans, total) = plan_all(planes.iter().map(|p| histogram(p)), n, max_bits);
+        // All planes raw: storing the chunk whole is smaller and decodes
+        // with one copy.
+        if plans.iter().any(|p| !matches!(p, Plan::Raw)) && total + head.len() <= data.len() {
+            out.push(method);
+            out.extend_from_slice(&head);
+            for (p, plane) in plans.iter().zip(planes.iter()) {
+                write_plane(p, plane, out);
+            }
+            return;
+        }
+    }
+    out.push(METHOD_STORED);
+    out.extend_from_slice(data);
+}
+
+fn plan_all(
+    hists: impl Iterator<Item = [u32; 256]>,
+    n: usize,
+    max_bits: u32,
+) -> (Vec<Plan>, usize) {
+    let mut total = 1;
+    let plans = hists
+        .map(|h| {
+            let (p, c) = plan(&h, n, max_bits);
+            total += c;
+            p
+        })
+        .collect();
+    (plans, total)
+}
+
+fn corrupt(reason: &'static str) -> TensorError {
+    TensorError::Corrupt { chunk: 0, reason }
+}
+
+/// Where a plane's bytes are: in the payload (raw), one value (rle), or
+/// decoded into scratch buffer `i`.
+#[derive(Clone, Copy)]
+enum Src<'a> {
+    Borrowed(&'a [u8]),
+    Scratch(usize),
+}
+
+/// Decode a payload into `out` (the chunk's original size), using
+/// `scratch` for decoded planes. Errors name chunk 0; the caller attributes
+/// them.
+pub(crate) fn decode_chunk(
+    payload: &[u8],
+    dtype: DType,
+    out: &mut [u8],
+    scratch: &mut Vec<Vec<u8>>,
+) -> Result<(), TensorError> {
+    let w = dtype.itemsize();
+    let n = out.len() / w;
+    let Some((&method, mut rest)) = payload.split_first() else {
+        return Err(corrupt("empty chunk payload"));
+    };
+    let mut map = [0u8; JOINT_MAX_EXPONENTS];
+    let k = match method {
+        METHOD_STORED => {
+            if rest.len() != out.len() {
+                return Err(corrupt("a stored chunk's size differs from the chunk size"));
+            }
+            out.copy_from_slice(rest);
+            return Ok(());
+        }
+        METHOD_SPLIT => dtype
+            .split_planes()
+            .ok_or(corrupt("field split used for a dtype that has none"))?,
+        METHOD_BYTES => w,
+        METHOD_JOINT => {
+            let k = joint_planes(dtype)
+                .ok_or(corrupt("joint layout used for a dtype that has none"))?;
+            let (&count, r) = rest
+                .split_first()
+                .ok_or(corrupt("the exponent map is cut short"))?;
+            let count = usize::from(count) + 1;
+            if count > JOINT_MAX_EXPONENTS {
+                return Err(corrupt("the exponent map has over 64 entries"));
+            }
+            let (used, r) = r
+                .split_at_checked(count)
+                .ok_or(corrupt("the exponent map is cut short"))?;
+            map[..count].copy_from_slice(used);
+            rest = r;
+            k
+        }
+        _ => return Err(corrupt("unknown chunk method")),
+    };
+    if scratch.len() < k {
+        scratch.resize(k, Vec::new());
+    }
+    let mut srcs: [Src<'_>; 8] = [Src::Borrowed(&[]); 8];
+    for (i, src) in srcs.iter_mut().enumerate().take(k) {
+        let (&kind, r) = rest.split_first().ok_or(corrupt("a plane is missing"))?;
+        rest = r;
+        match kind {
+            PLANE_RAW => {
+                let (p, r) = rest
+                    .split_at_checked(n)
+                    .ok_or(corrupt("a raw plane is cut short"))?;
+                *src = Src::Borrowed(p);
+                rest = r;
+            }
+            PLANE_RLE => {
+                let (&b, r) = rest
+                    .split_first()
+                    .ok_or(corrupt("an RLE plane is cut short"))?;
+                let buf = &mut scratch[i];
+                buf.clear();
+                buf.resize(n, b);
+                *src = Src::Scratch(i);
+                rest = r;
+            }
+            PLANE_PACKED => {
+                let (&k, r) = rest
+                    .split_first()
+                    .ok_or(corrupt("a packed plane is cut short"))?;
+                let k = u32::from(k);
+                if !(1..=7).contains(&k) {
+                    return Err(corrupt("a packed plane's width is not 1 to 7 bits"));
+                }
+                let (p, r) = r
+                    .split_at_checked((n * k as usize).div_ceil(8))
+                    .ok_or(corrupt("a packed plane is cut short"))?;
+                let buf = &mut scratch[i];
+                buf.resize(n, 0);
+                unpack(p, k, &mut buf[..n]);
+                *src = Src::Scratch(i);
+                rest = r;
+            }
+            PLANE_HUFFMAN => {
+                let (table, used) = Table::read_from(rest)
+                    .map_err(|_| corrupt("a plane's Huffman table is invalid"))?;
+                rest = &rest[used..];
+                let (size, r) = rest
+                    .split_first_chunk::<4>()
+                    .ok_or(corrupt("a Huffman plane is cut short"))?;
+                let size = u32::from_le_bytes(*size) as usize;
+                let (body, r) = r
+                    .split_at_checked(size)
+                    .ok_or(corrupt("a Huffman plane is cut short"))?;
+                let buf = &mut scratch[i];
+                buf.resize(n, 0);
+                huff0::decode_block_into(&table, body, &mut buf[..n])
+                    .map_err(|_| corrupt("a Huffman plane's coded bits are invalid"))?;
+                *src = Src::Scratch(i);
+                rest = r;
+            }
+            _ => return Err(corrupt("unknown plane kind")),
+        }
+    }
+    if !rest.is_empty() {
+        return Err(corrupt("bytes follow the last plane"));
+    }
+    let mut refs: [&[u8]; 8] = [&[]; 8];
+    for (r, s) in refs.iter_mut().zip(&srcs[..k]) {
+        *r = match *s {
+            Src::Borrowed(b) => b,
+            Src::Scratch(i) => &scratch[i][..n],
+        };
+    }
+    if method == METHOD_SPLIT {
+        merge_fields(dtype, &refs[..k], out);
+    } else if method == METHOD_JOINT {
+        merge_joint(dtype, &map, &refs[..k], out);
+    } else {
+        merge_bytes(&refs[..k], out);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn packing_round_trips(k in 1u32..=7, v in prop::collection::vec(any::<u8>(), 0..300)) {
+            let plane: Vec<u8> = v.iter().map(|&b| b & ((1 << k) - 1)).collect();
+            let mut out = Vec::new();
+            pack(&plane, k, &mut out);
+            prop_assert_eq!(out.len(), (plane.len() * k as usize).div_ceil(8));
+            let mut back = vec![0u8; plane.len()];
+            unpack(&out, k, &mut back);
+            prop_assert_eq!(back, plane);
+        }
+    }
+}

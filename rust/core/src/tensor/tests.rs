@@ -1,0 +1,258 @@
+use super::*;
+use proptest::prelude::*;
+
+/// A deterministic "trained weights" stand-in: Gaussian-ish values from a
+/// linear congruential generator (sum of uniforms), as f32 bits.
+fn weights_f32(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+    let mut next = || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 40) as f32 / (1u64 << 24) as f32
+    };
+    (0..n)
+        .map(|_| (next() + next() + next() + next() - 2.0) * 0.05)
+        .collect()
+}
+
+fn to_bytes_f32(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn to_bf16(v: &[f32]) -> Vec<u8> {
+    v.iter()
+        .flat_map(|x| ((x.to_bits() >> 16) as u16).to_le_bytes())
+        .collect()
+}
+
+fn roundtrip(data: &[u8], dtype: DType, opts: &Options) -> Vec<u8> {
+    let frames = encode(data, dtype, opts).unwrap();
+    let n = (data.len() / dtype.itemsize()) as u64;
+    let back = decode(
+        &frames,
+        dtype,
+        opts.chunk_elems,
+        n,
+        usize::MAX,
+        opts.threads,
+    )
+    .unwrap();
+    assert_eq!(back, data, "{dtype:?} {opts:?}");
+    frames
+}
+
+#[test]
+fn weights_compress_and_round_trip() {
+    let w = weights_f32(300_000, 1);
+    let f32b = to_bytes_f32(&w);
+    let bf = to_bf16(&w);
+    for method in [
+        Method::Auto,
+        Method::Split,
+        Method::Bytes,
+        Method::Joint,
+        Method::Stored,
+    ] {
+        let opts = Options {
+            method,
+            ..Options::default()
+        };
+        let a = roundtrip(&f32b, DType::F32, &opts);
+        let b = roundtrip(&bf, DType::BF16, &opts);
+        if method != Method::Stored {
+            assert!(
+                a.len() < f32b.len() * 90 / 100,
+                "{method:?} f32 {}",
+                a.len()
+            );
+            assert!(b.len() < bf.len() * 75 / 100, "{method:?} bf16 {}", b.len());
+        }
+    }
+    // On bell-shaped weights the joint layout (exponent with the top
+    // mantissa bits) goes below the order-0 exponent-entropy bound, which
+    // the plain field split cannot reach.
+    let ideal = entropy_ideal(&bf, DType::BF16, DEFAULT_CHUNK_ELEMS).unwrap();
+    let got = roundtrip(&bf, DType::BF16, &Options::default()).len() as f64;
+    let split = roundtrip(
+        &bf,
+        DType::BF16,
+        &Options {
+            method: Method::Split,
+            ..Options::default()
+        },
+    )
+    .len() as f64;
+    assert!(got < ideal && ideal < split, "{got} {ideal} {split}");
+}
+
+#[test]
+fn output_does_not_depend_on_threads() {
+    let bf = to_bf16(&weights_f32(200_000, 2));
+    let opts = |threads| Options {
+        chunk_elems: 4096,
+        threads,
+        ..Options::default()
+    };
+    let one = encode(&bf, DType::BF16, &opts(1)).unwrap();
+    assert_eq!(one, encode(&bf, DType::BF16, &opts(0)).unwrap());
+    assert_eq!(one, encode(&bf, DType::BF16, &opts(3)).unwrap());
+    for t in [0, 1, 3] {
+        let mut out = vec![0u8; bf.len()];
+        decode_into(&one, DType::BF16, 4096, &mut out, 0, t).unwrap();
+        assert_eq!(out, bf);
+    }
+}
+
+#[test]
+fn edge_sizes_and_constant_data() {
+    for dtype in DType::ALL {
+        let w = dtype.itemsize();
+        for n in [0usize, 1, 2, 3, 1023, 1024, 1025, 5000] {
+            let zeros = vec![0u8; n * w];
+            let frames = roundtrip(
+                &zeros,
+                dtype,
+                &Options {
+                    chunk_elems: 1024,
+                    ..Options::default()
+                },
+            );
+            // Constant chunks cost a few bytes each.
+            assert!(frames.len() <= n.div_ceil(1024) * (FRAME_HEADER_SIZE + 1 + 2 * w));
+            let ramp: Vec<u8> = (0..n * w).map(|i| (i * 7 + i / 3) as u8).collect();
+            roundtrip(
+                &ramp,
+                dtype,
+                &Options {
+                    chunk_elems: 1024,
+                    ..Options::default()
+                },
+            );
+        }
+    }
+}
+
+#[test]
+fn special_values_round_trip() {
+    // Every 16-bit pattern, as bf16 and as f16: all NaN payloads, both
+    // zeros, both infinities, every subnormal.
+    let all: Vec<u8> = (0..=u16::MAX).flat_map(|x| x.to_le_bytes()).collect();
+    for dtype in [DType::BF16, DType::F16, DType::I16, DType::U16] {
+        for method in [Method::Auto, Method::Split, Method::Bytes] {
+            roundtrip(
+                &all,
+                dtype,
+                &Options {
+                    method,
+                    chunk_elems: 1024,
+                    ..Options::default()
+                },
+            );
+        }
+    }
+    let bytes: Vec<u8> = (0..=255u8).collect();
+    for dtype in [DType::F8E4M3, DType::F8E5M2, DType::U8, DType::Bool] {
+        roundtrip(&bytes, dtype, &Options::default());
+    }
+    let specials: Vec<u8> = [
+        0u32,
+        0x8000_0000,
+        0x7F80_0000,
+        0xFF80_0000,
+        0x7FC0_0000,
+        0x7F80_0001,
+        0xFFFF_FFFF,
+        0x0000_0001,
+        0x807F_FFFF,
+        0x3F80_0000,
+    ]
+    .iter()
+    .flat_map(|x| x.to_le_bytes())
+    .collect();
+    roundtrip(&specials, DType::F32, &Options::default());
+}
+
+#[test]
+fn corruption_is_detected_and_named() {
+    let bf = to_bf16(&weights_f32(10_000, 3));
+    let frames = encode(
+        &bf,
+        DType::BF16,
+        &Options {
+            chunk_elems: 1024,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let mut out = vec![0u8; bf.len()];
+    // Truncation anywhere.
+    for cut in [0, 1, 7, 8, frames.len() / 2, frames.len() - 1] {
+        let e = decode_into(&frames[..cut], DType::BF16, 1024, &mut out, 0, 1).unwrap_err();
+        assert!(matches!(e, TensorError::Truncated { .. }), "{cut}: {e}");
+    }
+    // Trailing bytes.
+    let mut long = frames.clone();
+    long.push(0);
+    assert!(matches!(
+        decode_into(&long, DType::BF16, 1024, &mut out, 0, 1),
+        Err(TensorError::TrailingData { .. })
+    ));
+    // Every single-bit flip in the first two frames is caught, and the chunk
+    // numbers are shifted by first_chunk.
+    let second = FRAME_HEADER_SIZE + u32::from_le_bytes(frames[..4].try_into().unwrap()) as usize;
+    for byte in (0..second + 40).step_by(3) {
+        for bit in [0, 3, 7] {
+            let mut bad = frames.clone();
+            bad[byte] ^= 1 << bit;
+            let e = decode_into(&bad, DType::BF16, 1024, &mut out, 100, 0).unwrap_err();
+            let s = e.to_string();
+            assert!(s.contains("chunk 10"), "{byte}/{bit}: {s}");
+        }
+    }
+    // A wrong dtype or chunk size on the reading side is an error, not a
+    // panic.
+    let mut small = vec![0u8; bf.len() / 2];
+    assert!(decode_into(&frames, DType::U8, 1024, &mut small, 0, 1).is_err());
+    assert!(decode_into(&frames, DType::BF16, 2048, &mut out, 0, 1).is_err());
+}
+
+#[test]
+fn bad_arguments() {
+    assert!(encode(&[0; 3], DType::BF16, &Options::default()).is_err());
+    assert!(encode(
+        &[0; 4],
+        DType::BF16,
+        &Options {
+            chunk_elems: 10,
+            ..Options::default()
+        }
+    )
+    .is_err());
+    assert!(decode(&[], DType::F32, 1024, 1 << 40, 1 << 20, 1).is_err());
+    assert!(decode(&[], DType::F32, 1024, 1 << 20, usize::MAX, 1).is_err());
+    assert_eq!(DType::from_name("F8_E4M3"), Ok(DType::F8E4M3));
+    assert!(DType::from_name("F128").is_err());
+}
+
+proptest! {
+    #[test]
+    fn random_bits_round_trip(
+        data in prop::collection::vec(any::<u8>(), 0..6000),
+        dtype in prop::sample::select(DType::ALL.to_vec()),
+        method in prop::sample::select(vec![Method::Auto, Method::Split, Method::Bytes, Method::Joint]),
+    ) {
+        let w = dtype.itemsize();
+        let data = &data[..data.len() / w * w];
+        roundtrip(data, dtype, &Options { method, chunk_elems: 1024, ..Options::default() });
+    }
+
+    #[test]
+    fn garbage_never_panics(
+        data in prop::collection::vec(any::<u8>(), 0..400),
+        n in 0usize..3000,
+    ) {
+        let mut out = vec![0u8; n * 2];
+        let _ = decode_into(&data, DType::BF16, 1024, &mut out, 0, 1);
+    }
+}

@@ -1,0 +1,113 @@
+//! Bindings of the tensor codecs (`scalezip.tensors`, `scalezip.safetensors`).
+//!
+//! The container (header, index, files) is Python; these functions do the
+//! work on one tensor's bytes: borrow the input buffer (a numpy array's own
+//! memory: zero copy), release the GIL, code the chunks in parallel, and for
+//! decoding write straight into a caller-allocated writable buffer (the
+//! output array), so no intermediate copy is made in either direction.
+//! Errors: `ValueError` for bad arguments, `scalezip._errors.TensorError`
+//! for bad data.
+use crate::buffer::{ByteView, ByteViewMut};
+use crate::errors::tensor_err;
+use crate::gil::run;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use scalezip_core::tensor::{self, DType, Method, Options, TensorError};
+
+fn dtype_arg(py: Python<'_>, name: &str) -> PyResult<DType> {
+    DType::from_name(name).map_err(|e| tensor_err(py, e))
+}
+
+/// Compress `data` (little-endian elements of `dtype`, any C-contiguous
+/// buffer) into chunk frames.
+#[pyfunction]
+#[pyo3(signature = (data, dtype, chunk_elems=131072, method="auto", threads=0, max_bits=11))]
+fn tensor_encode<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    dtype: &str,
+    chunk_elems: usize,
+    method: &str,
+    threads: usize,
+    max_bits: u32,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let dtype = dtype_arg(py, dtype)?;
+    let method = Method::from_name(method).ok_or_else(|| {
+        tensor_err(
+            py,
+            TensorError::BadArgument(
+                "method must be 'auto', 'split', 'bytes', 'joint' or 'stored'",
+            ),
+        )
+    })?;
+    let opts = Options {
+        chunk_elems,
+        method,
+        max_bits,
+        threads,
+    };
+    opts.validate().map_err(|e| tensor_err(py, e))?;
+    let v = ByteView::new(data)?;
+    let s = v.as_slice();
+    let frames = run(py, s.len(), || tensor::encode_frames(s, dtype, &opts))
+        .map_err(|e| tensor_err(py, e))?;
+    let total = frames.iter().map(Vec::len).sum();
+    PyBytes::new_with(py, total, |buf| {
+        let mut at = 0;
+        for f in &frames {
+            buf[at..at + f.len()].copy_from_slice(f);
+            at += f.len();
+        }
+        Ok(())
+    })
+}
+
+/// Decode `frames` (whole chunk frames) into the writable buffer `out`,
+/// whose length says how many elements they hold. `first_chunk` numbers
+/// the chunks in error messages.
+#[pyfunction]
+#[pyo3(signature = (frames, dtype, chunk_elems, out, first_chunk=0, threads=0))]
+fn tensor_decode_into(
+    py: Python<'_>,
+    frames: &Bound<'_, PyAny>,
+    dtype: &str,
+    chunk_elems: usize,
+    out: &Bound<'_, PyAny>,
+    first_chunk: usize,
+    threads: usize,
+) -> PyResult<()> {
+    let dtype = dtype_arg(py, dtype)?;
+    let v = ByteView::new(frames)?;
+    let mut o = ByteViewMut::new(out)?;
+    let s = v.as_slice();
+    let o = o.as_mut_slice();
+    let len = s.len().max(o.len());
+    run(py, len, || {
+        tensor::decode_into(s, dtype, chunk_elems, o, first_chunk, threads)
+    })
+    .map_err(|e| tensor_err(py, e))
+}
+
+/// The entropy ideal in bytes of `data` (see `scalezip_core::tensor::
+/// entropy_ideal`): order-0 exponent entropy per chunk plus raw other bits.
+#[pyfunction]
+#[pyo3(signature = (data, dtype, chunk_elems=131072))]
+fn tensor_entropy_ideal(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    dtype: &str,
+    chunk_elems: usize,
+) -> PyResult<f64> {
+    let dtype = dtype_arg(py, dtype)?;
+    let v = ByteView::new(data)?;
+    let s = v.as_slice();
+    run(py, s.len(), || tensor::entropy_ideal(s, dtype, chunk_elems)).map_err(|e| tensor_err(py, e))
+}
+
+/// Add the tensor functions to the native module.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(tensor_encode, m)?)?;
+    m.add_function(wrap_pyfunction!(tensor_decode_into, m)?)?;
+    m.add_function(wrap_pyfunction!(tensor_entropy_ideal, m)?)?;
+    Ok(())
+}
