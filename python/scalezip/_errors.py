@@ -12,7 +12,15 @@ from __future__ import annotations
 import gzip as _std_gzip
 import zlib as _std_zlib
 
-__all__ = ["ScalezipError", "ZlibError", "BadGzipFile", "HuffmanError", "LzwError"]
+__all__ = [
+    "ScalezipError",
+    "ZlibError",
+    "BadGzipFile",
+    "HuffmanError",
+    "LzwError",
+    "CmError",
+    "TensorError",
+]
 
 
 class ScalezipError(Exception):
@@ -48,4 +56,6 @@ class TensorError(ScalezipError):
     """
 
 
-__all__ += ["TensorError"]
+class CmError(ScalezipError):
+    """Invalid, truncated or corrupt context-mixing (``SZCM``) data
+    (``scalezip.cm.error``)."""

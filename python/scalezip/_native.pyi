@@ -3,17 +3,30 @@
 from typing import Any, final
 
 __all__ = [
+    "CM_DEFAULT_LEVEL",
+    "CM_MAX_LEVEL",
+    "CM_MIN_LEVEL",
     "Compressor",
     "Decompressor",
+    "EntropyRangeDecoder",
+    "EntropyRangeEncoder",
     "LzwCompressor",
     "LzwDecompressor",
     "ParallelCompressor",
     "__version__",
     "adler32",
+    "cm_compress",
+    "cm_decompress",
+    "cm_model_bytes",
     "compress",
     "crc32",
     "decompress",
     "decompress_into",
+    "entropy_binary_decode",
+    "entropy_binary_encode",
+    "entropy_quantize_probs",
+    "entropy_range_decode",
+    "entropy_range_encode",
     "huffman_code_lengths",
     "huffman_compress",
     "huffman_decode_block",
@@ -152,3 +165,27 @@ def tensor_decode_into(
     threads: int = 0,
 ) -> None: ...
 def tensor_entropy_ideal(data: Any, dtype: str, chunk_elems: int = 131072) -> float: ...
+def entropy_range_encode(freqs: Any, symbols: Any, n: int, k: int) -> bytes: ...
+def entropy_range_decode(data: Any, freqs: Any, n: int, k: int) -> bytes: ...
+def entropy_binary_encode(bits: Any, p1: Any, n: int) -> bytes: ...
+def entropy_binary_decode(data: Any, p1: Any, n: int) -> bytes: ...
+def entropy_quantize_probs(probs: Any, n: int, k: int, total_bits: int) -> bytes: ...
+
+@final
+class EntropyRangeEncoder:
+    def __new__(cls) -> EntropyRangeEncoder: ...
+    def encode(self, freqs: Any, k: int, symbol: int) -> None: ...
+    def finish(self) -> bytes: ...
+
+@final
+class EntropyRangeDecoder:
+    def __new__(cls, data: Any) -> EntropyRangeDecoder: ...
+    def decode(self, freqs: Any, k: int) -> int: ...
+
+CM_MIN_LEVEL: int
+CM_MAX_LEVEL: int
+CM_DEFAULT_LEVEL: int
+
+def cm_compress(data: Any, level: int = 6) -> bytes: ...
+def cm_decompress(data: Any, max_length: int | None = None) -> bytes: ...
+def cm_model_bytes(level: int, /) -> int: ...

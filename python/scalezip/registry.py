@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
-from . import gzip, huffman, lzw, zlib
+from . import cm, gzip, huffman, lzw, zlib
 from ._errors import ScalezipError
 
 __all__ = [
@@ -327,6 +327,22 @@ register(
         _compress=lambda data, level, **options: huffman.compress(data, **options),
         _decompress=huffman.decompress,
         _sniff=lambda head: head[:4] == b"SZH0",
+    )
+)
+register(
+    Codec(
+        name="cm",
+        description="scalezip context mixing (lpaq-style bitwise model + arithmetic coder, "
+        "CRC-32); best ratio, slow; the level selects model memory (1: 5 MiB .. 9: 1.2 GiB)",
+        extension=".szcm",
+        levels=(cm.MIN_LEVEL, cm.MAX_LEVEL),
+        default_level=cm.DEFAULT_LEVEL,
+        read_by="scalezip only (format in docs/cm.md)",
+        _compress=lambda data, level: cm.compress(
+            data, cm.DEFAULT_LEVEL if level is None else level
+        ),
+        _decompress=cm.decompress,
+        _sniff=lambda head: head[:4] == cm.MAGIC,
     )
 )
 

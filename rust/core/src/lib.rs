@@ -17,6 +17,10 @@
 //!   blocks, four interleaved streams).
 //! - [`tensor`]: lossless tensor (model weight) codecs: exponent/byte planes,
 //!   Huffman-coded, in independent checksummed chunks.
+//! - [`cm`]: a context-mixing compressor (lpaq-style bitwise model and
+//!   arithmetic coder), levels selecting model memory.
+//! - [`rangecoder`]: binary arithmetic coder and multi-symbol range coder
+//!   for model-driven compression.
 //!
 //! Untrusted input never panics: decoders return [`error`] values, and every
 //! allocation they make is bounded by the caller's output limit.
@@ -24,6 +28,7 @@
 
 pub mod bitio;
 pub mod checksum;
+pub mod cm;
 pub mod container;
 pub mod deflate;
 pub mod error;
@@ -33,6 +38,7 @@ pub mod inflate;
 pub mod lz77;
 pub mod lzw;
 pub mod parallel;
+pub mod rangecoder;
 pub mod tables;
 pub mod tensor;
 

@@ -8,6 +8,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
+use scalezip_core::cm::CmError;
 use scalezip_core::huff0::Huff0Error;
 use scalezip_core::lzw::LzwError;
 use scalezip_core::tensor::TensorError;
@@ -17,6 +18,7 @@ static ZLIB_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static LZW_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static HUFFMAN_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static TENSOR_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static CM_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// An instance of the exception class `scalezip._errors.<name>`, cached.
 fn raise(py: Python<'_>, cell: &'static PyOnceLock<Py<PyType>>, name: &str, msg: String) -> PyErr {
@@ -56,6 +58,14 @@ pub fn tensor_err(py: Python<'_>, e: TensorError) -> PyErr {
         | TensorError::PartialElement { .. } => PyValueError::new_err(e.to_string()),
         other => raise(py, &TENSOR_ERROR, "TensorError", other.to_string()),
     }
+}
+
+/// Context mixing: a bad level is `ValueError`, bad data `CmError`.
+pub fn cm_err(py: Python<'_>, e: CmError) -> PyErr {
+    if let CmError::BadLevel(_) = e {
+        return PyValueError::new_err(e.to_string());
+    }
+    raise(py, &CM_ERROR, "CmError", e.to_string())
 }
 
 /// zlib's return code for an inflate error, as CPython's messages print it.

@@ -8,6 +8,8 @@
 //! (`python/scalezip/zlib.py`, `gzip.py`) holds the user-facing API and maps
 //! stdlib arguments (wbits forms, flush modes) onto these calls.
 mod buffer;
+mod cm;
+mod entropy;
 mod errors;
 mod gil;
 mod huff0;
@@ -483,6 +485,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     huff0::register(m)?;
     lzw::register(m)?;
     tensor::register(m)?;
+    entropy::register(m)?;
+    cm::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

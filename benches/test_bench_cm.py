@@ -1,0 +1,167 @@
+"""scalezip.cm (context mixing) on real English text, at every level,
+against the stdlib's strongest classic compressors on the same bytes:
+lzma preset 9 (``xz -9``), bz2 level 9 and zlib level 9.
+
+Input: Silesia's ``dickens`` (10,192,446 bytes of Charles Dickens'
+novels), found through SCALEZIP_CM_TEXT, else ../shared/corpus/silesia/
+or /work/shared/corpus/silesia/; the benchmarks skip when it is absent.
+Bits per byte (bpb) are of the compressed size over the original; MB/s
+are of uncompressed data, per direction, on one core.
+
+Two ways to run it:
+
+    # pytest-benchmark, one round each (a CM pass over 10 MB takes seconds):
+    python -m pytest benches/test_bench_cm.py --benchmark-only \\
+        --benchmark-columns=median,rounds --benchmark-sort=name
+
+    # the README table (markdown) for levels 1..9 and the anchors, with
+    # wall-clock and CPU-time speeds of each direction:
+    python benches/test_bench_cm.py [FILE] [--levels 1,6,9]
+"""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import os
+import sys
+import time
+import zlib
+from collections.abc import Callable
+
+import pytest
+from scalezip import cm
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CANDIDATES = [
+    os.environ.get("SCALEZIP_CM_TEXT", ""),
+    os.path.join(HERE, "..", "..", "shared", "corpus", "silesia", "dickens"),
+    "/work/shared/corpus/silesia/dickens",
+]
+
+ANCHORS: dict[str, tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]] = {
+    "lzma -9": (lambda d: lzma.compress(d, preset=9), lzma.decompress),
+    "bz2 -9": (lambda d: bz2.compress(d, 9), bz2.decompress),
+    "zlib -9": (lambda d: zlib.compress(d, 9), zlib.decompress),
+}
+
+
+def _text_path() -> str | None:
+    for p in CANDIDATES:
+        if p and os.path.isfile(p):
+            return p
+    return None
+
+
+@pytest.fixture(scope="module")
+def text() -> bytes:
+    p = _text_path()
+    if p is None:
+        pytest.skip("no English text corpus (set SCALEZIP_CM_TEXT to e.g. Silesia's dickens)")
+    with open(p, "rb") as f:
+        return f.read()
+
+
+def _record(benchmark, n: int, size: int) -> None:  # type: ignore[no-untyped-def]
+    benchmark.extra_info.update(
+        bpb=size * 8 / n,
+        mb_per_s=n / benchmark.stats.stats.median / 1e6,
+    )
+
+
+@pytest.mark.parametrize("level", [1, cm.DEFAULT_LEVEL, cm.MAX_LEVEL])
+def test_cm_compress(benchmark, text, level) -> None:  # type: ignore[no-untyped-def]
+    blob = benchmark.pedantic(cm.compress, args=(text, level), rounds=1, iterations=1)
+    _record(benchmark, len(text), len(blob))
+    assert blob[5] == level
+
+
+@pytest.mark.parametrize("level", [1, cm.DEFAULT_LEVEL, cm.MAX_LEVEL])
+def test_cm_decompress(benchmark, text, level) -> None:  # type: ignore[no-untyped-def]
+    blob = cm.compress(text, level)
+    out = benchmark.pedantic(cm.decompress, args=(blob,), rounds=1, iterations=1)
+    _record(benchmark, len(text), len(blob))
+    assert out == text
+
+
+@pytest.mark.parametrize("name", list(ANCHORS))
+def test_anchor_compress(benchmark, text, name) -> None:  # type: ignore[no-untyped-def]
+    comp, _ = ANCHORS[name]
+    blob = benchmark.pedantic(comp, args=(text,), rounds=1, iterations=1)
+    _record(benchmark, len(text), len(blob))
+
+
+@pytest.mark.parametrize("name", list(ANCHORS))
+def test_anchor_decompress(benchmark, text, name) -> None:  # type: ignore[no-untyped-def]
+    comp, decomp = ANCHORS[name]
+    blob = comp(text)
+    out = benchmark.pedantic(decomp, args=(blob,), rounds=3, iterations=1)
+    _record(benchmark, len(text), len(blob))
+    assert out == text
+
+
+def _timed(f: Callable[[bytes], bytes], data: bytes) -> tuple[bytes, float, float]:
+    w0, c0 = time.perf_counter(), time.process_time()
+    out = f(data)
+    return out, time.perf_counter() - w0, time.process_time() - c0
+
+
+def main(argv: list[str]) -> None:
+    levels = list(range(cm.MIN_LEVEL, cm.MAX_LEVEL + 1))
+    args = list(argv)
+    if "--levels" in args:
+        i = args.index("--levels")
+        levels = [int(x) for x in args[i + 1].split(",")]
+        del args[i : i + 2]
+    path = args[0] if args else _text_path()
+    if path is None:
+        sys.exit("no input: pass a file or set SCALEZIP_CM_TEXT")
+    with open(path, "rb") as f:
+        data = f.read()
+    n = len(data)
+    mb = n / 1e6
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"input: {path} ({n:,} bytes); load average at start {load:.1f}, {os.cpu_count()} CPUs")
+    print()
+    print(
+        "| codec | model memory | compressed bytes | bpb | compress MB/s (wall / CPU) "
+        "| decompress MB/s (wall / CPU) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    rows: list[tuple[str, int]] = []
+    for name, (comp, decomp) in ANCHORS.items():
+        blob, cw, cc = _timed(comp, data)
+        out, dw, dc = _timed(decomp, blob)
+        assert out == data
+        rows.append((name, len(blob)))
+        print(
+            f"| {name} | - | {len(blob):,} | {len(blob) * 8 / n:.3f} "
+            f"| {mb / cw:.2f} / {mb / cc:.2f} | {mb / dw:.2f} / {mb / dc:.2f} |",
+            flush=True,
+        )
+    for level in levels:
+        blob, cw, cc = _timed(lambda d, lv=level: cm.compress(d, lv), data)
+        out, dw, dc = _timed(cm.decompress, blob)
+        assert out == data
+        rows.append((f"cm -{level}", len(blob)))
+        print(
+            f"| scalezip cm -{level} | {cm.model_bytes(level) / 2**20:,.0f} MiB "
+            f"| {len(blob):,} | {len(blob) * 8 / n:.3f} "
+            f"| {mb / cw:.2f} / {mb / cc:.2f} | {mb / dw:.2f} / {mb / dc:.2f} |",
+            flush=True,
+        )
+    sizes = dict(rows)
+    best_classic = min(sizes["lzma -9"], sizes["bz2 -9"])
+    print()
+    for level in levels:
+        s = sizes[f"cm -{level}"]
+        print(
+            f"cm -{level}: {100 * (1 - s / best_classic):.1f} % smaller than "
+            "the better of lzma -9 / bz2 -9"
+        )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average at end {load:.1f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,242 @@
+//! A context-mixing compressor: a bitwise predictive model in the lpaq
+//! family driving the binary arithmetic coder of [`crate::rangecoder`].
+//!
+//! Compression is prediction: each bit is coded in `-log2 p` bits where `p`
+//! is the probability the model gave it, so the model *is* the compressor.
+//! The model ([`model`]) mixes bit-history predictions from contexts of
+//! orders 0 to 6, two word contexts and a match model with a small online
+//! neural network, then refines the result with two adaptive probability
+//! maps. It learns as it goes; the decoder runs the identical model on the
+//! bits it decodes, so nothing but the coded bits is stored. Everything is
+//! integer arithmetic, so both sides compute the same probabilities on any
+//! machine.
+//!
+//! The level selects memory, and only memory: the same model with hash
+//! tables from 4 MiB (level 1) to 1 GiB (level 9) and a match index an
+//! eighth of that ([`model_bytes`]). More memory means fewer contexts
+//! forgotten on large inputs, which is the "model size" axis of the
+//! compressed-size-versus-model-size curve.
+//!
+//! Stream (byte by byte in `docs/cm.md`):
+//!
+//! ```text
+//!   0  4  magic "SZCM"
+//!   4  1  version (1)
+//!   5  1  level (1..=9)
+//!   6  8  original length, little-endian
+//!  14  4  CRC-32 of the original data, little-endian
+//!  18  -  arithmetic-coded bits, most significant bit of each byte first
+//! ```
+//!
+//! Untrusted input: the header is checked (magic, version, level, the
+//! length against the caller's limit and against the most a payload of
+//! that size can expand to) before the model is allocated; the decoder
+//! stops at the recorded length, so it cannot hang; a truncated or
+//! corrupted payload decodes to wrong bytes that the CRC-32 rejects.
+pub mod model;
+pub mod parts;
+
+#[cfg(test)]
+mod tests;
+
+use crate::checksum;
+use crate::rangecoder::{BinaryDecoder, BinaryEncoder};
+use model::Model;
+use std::fmt;
+
+/// First bytes of every stream.
+pub const MAGIC: [u8; 4] = *b"SZCM";
+/// Format version written and read.
+pub const VERSION: u8 = 1;
+/// Size of the stream header.
+pub const HEADER_SIZE: usize = 18;
+/// Lowest level (4 MiB hash table).
+pub const MIN_LEVEL: u8 = Model::MIN_LEVEL;
+/// Highest level (1 GiB hash table).
+pub const MAX_LEVEL: u8 = Model::MAX_LEVEL;
+/// Level used when none is given.
+pub const DEFAULT_LEVEL: u8 = 6;
+/// Most original bytes one payload byte can stand for: the model never
+/// predicts a bit with probability above 4095/4096, so each byte costs at
+/// least `8 * -log2(4095/4096)` = 0.0028 bits, i.e. at most ~2837 bytes
+/// per payload byte. A header claiming more is corrupt.
+pub const MAX_EXPANSION: u64 = 4096;
+
+/// What went wrong with a `SZCM` stream or its arguments.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CmError {
+    /// A level outside `MIN_LEVEL..=MAX_LEVEL`.
+    BadLevel(i64),
+    /// The input does not start with the `SZCM` magic.
+    NotCm,
+    /// The input ends inside the 18-byte header.
+    Truncated { len: usize },
+    /// A version byte this build does not read.
+    UnsupportedVersion(u8),
+    /// The header's level is not one this build defines.
+    BadHeaderLevel(u8),
+    /// The header declares more output than the caller allows.
+    OutputTooLarge { size: u64, limit: u64 },
+    /// The header declares more output than the payload can encode.
+    ImpossibleLength { size: u64, payload: usize },
+    /// The decoded data does not have the CRC-32 the header records.
+    ChecksumMismatch { expected: u32, actual: u32 },
+}
+
+impl fmt::Display for CmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BadLevel(l) => write!(f, "cm level must be {MIN_LEVEL}..{MAX_LEVEL}, got {l}"),
+            Self::NotCm => write!(f, "not a scalezip cm stream (no SZCM magic)"),
+            Self::Truncated { len } => write!(
+                f,
+                "truncated cm stream: {len} bytes, the header alone is {HEADER_SIZE}"
+            ),
+            Self::UnsupportedVersion(v) => {
+                write!(
+                    f,
+                    "cm stream version {v} is not supported (this build reads {VERSION})"
+                )
+            }
+            Self::BadHeaderLevel(l) => {
+                write!(
+                    f,
+                    "corrupt cm header: level {l} outside {MIN_LEVEL}..{MAX_LEVEL}"
+                )
+            }
+            Self::OutputTooLarge { size, limit } => write!(
+                f,
+                "cm stream decodes to {size} bytes, more than the limit of {limit}"
+            ),
+            Self::ImpossibleLength { size, payload } => write!(
+                f,
+                "corrupt cm header: {size} bytes cannot be coded in a payload of {payload} bytes"
+            ),
+            Self::ChecksumMismatch { expected, actual } => write!(
+                f,
+                "cm stream corrupt or truncated: CRC-32 of the decoded data is {actual:#010x}, \
+                 the header records {expected:#010x}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CmError {}
+
+/// Check a level and return it as a `u8`.
+pub fn check_level(level: i64) -> Result<u8, CmError> {
+    if (i64::from(MIN_LEVEL)..=i64::from(MAX_LEVEL)).contains(&level) {
+        Ok(level as u8)
+    } else {
+        Err(CmError::BadLevel(level))
+    }
+}
+
+/// Memory (bytes) the model of `level` uses, in either direction.
+pub fn model_bytes(level: i64) -> Result<usize, CmError> {
+    Ok(Model::bytes_for_level(check_level(level)?))
+}
+
+/// Compress `data` at `level` into a `SZCM` stream.
+pub fn compress(data: &[u8], level: i64) -> Result<Vec<u8>, CmError> {
+    let level = check_level(level)?;
+    let mut out = Vec::with_capacity(HEADER_SIZE + data.len() / 3 + 16);
+    out.extend_from_slice(&MAGIC);
+    out.push(VERSION);
+    out.push(level);
+    out.extend_from_slice(&(data.len() as u64).to_le_bytes());
+    out.extend_from_slice(&checksum::crc32(0, data).to_le_bytes());
+    if data.is_empty() {
+        return Ok(out);
+    }
+    let mut m = Model::new(level);
+    let mut enc = BinaryEncoder::with_capacity(data.len() / 3 + 16);
+    for i in 0..data.len() {
+        let c = data[i];
+        let hist = &data[..=i];
+        for b in (0..8).rev() {
+            let bit = (c >> b) & 1 == 1;
+            enc.encode(bit, m.p());
+            m.update(bit, hist);
+        }
+    }
+    out.extend_from_slice(&enc.finish());
+    Ok(out)
+}
+
+/// The parsed header: (level, original length, CRC-32).
+pub fn read_header(data: &[u8]) -> Result<(u8, u64, u32), CmError> {
+    let n = data.len().min(4);
+    if data[..n] != MAGIC[..n] {
+        return Err(CmError::NotCm);
+    }
+    if data.len() < HEADER_SIZE {
+        return Err(CmError::Truncated { len: data.len() });
+    }
+    if data[4] != VERSION {
+        return Err(CmError::UnsupportedVersion(data[4]));
+    }
+    let level = data[5];
+    if !(MIN_LEVEL..=MAX_LEVEL).contains(&level) {
+        return Err(CmError::BadHeaderLevel(level));
+    }
+    let mut len = [0u8; 8];
+    len.copy_from_slice(&data[6..14]);
+    let mut crc = [0u8; 4];
+    crc.copy_from_slice(&data[14..18]);
+    Ok((level, u64::from_le_bytes(len), u32::from_le_bytes(crc)))
+}
+
+/// The original length recorded in a stream's header, after checking it
+/// against `limit` and against what the payload can encode.
+pub fn decompressed_len(data: &[u8], limit: u64) -> Result<u64, CmError> {
+    let (_, size, _) = read_header(data)?;
+    if size > limit {
+        return Err(CmError::OutputTooLarge { size, limit });
+    }
+    let payload = data.len() - HEADER_SIZE;
+    if size > (payload as u64 + 8) * MAX_EXPANSION {
+        return Err(CmError::ImpossibleLength { size, payload });
+    }
+    Ok(size)
+}
+
+/// Decompress a `SZCM` stream of at most `limit` original bytes.
+pub fn decompress(data: &[u8], limit: u64) -> Result<Vec<u8>, CmError> {
+    let size = decompressed_len(data, limit)?;
+    // `size` is bounded by the payload (and the limit), so this is too.
+    let mut out = vec![0u8; size as usize];
+    decompress_into(data, &mut out)?;
+    Ok(out)
+}
+
+/// Decode a `SZCM` stream into `out`, whose length must be the original
+/// length ([`decompressed_len`]). `out` also serves as the model's history.
+pub fn decompress_into(data: &[u8], out: &mut [u8]) -> Result<(), CmError> {
+    let (level, size, expected) = read_header(data)?;
+    if size != out.len() as u64 {
+        return Err(CmError::OutputTooLarge {
+            size,
+            limit: out.len() as u64,
+        });
+    }
+    if size > 0 {
+        let mut m = Model::new(level);
+        let mut dec = BinaryDecoder::new(&data[HEADER_SIZE..]);
+        for i in 0..out.len() {
+            let mut c = 0u32;
+            for _ in 0..8 {
+                let bit = dec.decode(m.p());
+                c = (c << 1) | u32::from(bit);
+                out[i] = c as u8; // complete after the 8th bit, when it is read
+                m.update(bit, &out[..=i]);
+            }
+        }
+    }
+    let actual = checksum::crc32(0, out);
+    if actual != expected {
+        return Err(CmError::ChecksumMismatch { expected, actual });
+    }
+    Ok(())
+}
