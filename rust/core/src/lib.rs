@@ -13,6 +13,7 @@
 //! - [`lzw`]: LZW in the Unix `compress` (.Z) format.
 //! - [`parallel`]: multi-core DEFLATE emitting one ordinary stream (pigz's way).
 //! - [`checksum`]: CRC-32 and Adler-32 (from well-kept crates).
+//! - [`cpu`]: run-time choice of the CPU-specific kernel variants.
 //! - [`huff0`]: raw Huffman codec for byte streams (huff0-style: 128 KiB
 //!   blocks, four interleaved streams).
 //! - [`tensor`]: lossless tensor (model weight) codecs: exponent/byte planes,
@@ -30,6 +31,7 @@ pub mod bitio;
 pub mod checksum;
 pub mod cm;
 pub mod container;
+pub mod cpu;
 pub mod deflate;
 pub mod error;
 pub mod huff0;

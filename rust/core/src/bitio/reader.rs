@@ -116,6 +116,25 @@ impl<'a> BitReader<'a> {
         self.bitbuf
     }
 
+    /// The reader's state as plain values `(input, position, bit buffer,
+    /// bit count)`, for a hot loop that keeps them in registers and hands
+    /// them back with [`Self::set_raw_parts`].
+    #[inline(always)]
+    pub(crate) fn raw_parts(&self) -> (&'a [u8], usize, u64, u32) {
+        (self.input, self.pos, self.bitbuf, self.bitcount)
+    }
+
+    /// Restore state taken with [`Self::raw_parts`] and advanced by the
+    /// same rules as [`Self::refill_fast`] and [`Self::consume`] (so the
+    /// module invariants hold): `pos <= input.len()`, `bitcount <= 63`.
+    #[inline(always)]
+    pub(crate) fn set_raw_parts(&mut self, pos: usize, bitbuf: u64, bitcount: u32) {
+        debug_assert!(pos <= self.input.len() && bitcount <= 63);
+        self.pos = pos;
+        self.bitbuf = bitbuf;
+        self.bitcount = bitcount;
+    }
+
     /// Word refill. Precondition: `bytes_left() >= 8`. Afterwards
     /// `bit_count() >= 56`.
     #[inline(always)]

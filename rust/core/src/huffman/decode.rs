@@ -29,7 +29,7 @@
 //!   bit  15      ENTRY_LITERAL       \  flags: supplied by the caller,
 //!   bit  14      ENTRY_EXCEPTIONAL    | except ENTRY_SUBTABLE which is
 //!   bit  13      ENTRY_SUBTABLE       | set here
-//!   bit  12      ENTRY_END_OF_BLOCK  /
+//!   bit  12      ENTRY_END_OF_BLOCK  /  (ENTRY_LITERAL_PAIR with LITERAL)
 //!   bits 11..8   codeword length (within this table; for a pointer, the
 //!                sub-table's index width)
 //!   bits  7..0   bits to consume: codeword length plus the number of extra
@@ -60,6 +60,11 @@ pub const ENTRY_EXCEPTIONAL: u32 = 1 << 14;
 pub const ENTRY_SUBTABLE: u32 = 1 << 13;
 /// End-of-block symbol (always with ENTRY_EXCEPTIONAL).
 pub const ENTRY_END_OF_BLOCK: u32 = 1 << 12;
+/// With ENTRY_LITERAL: the entry holds *two* literals (see
+/// [`DecodeTable::pair_literals`]): the first in bits 23..16, the second in
+/// bits 31..24; bits 11..8 are the first codeword's length and the low
+/// byte the length of both.
+pub const ENTRY_LITERAL_PAIR: u32 = 1 << 12;
 /// A code with no symbol, or a symbol DEFLATE forbids: ENTRY_EXCEPTIONAL
 /// with no other flag.
 pub const ENTRY_INVALID: u32 = ENTRY_EXCEPTIONAL;
@@ -263,6 +268,34 @@ impl<const BITS: u32, const N: usize> DecodeTable<BITS, N> {
             remaining[len as usize] -= 1;
         }
         Ok(())
+    }
+
+    /// Merge literal pairs (the decoder's "two literals per lookup"): where
+    /// a primary entry is a literal of length `l1` and the next `BITS - l1`
+    /// bits already hold a whole second literal of length `l2`, the entry
+    /// becomes an [`ENTRY_LITERAL_PAIR`] that consumes `l1 + l2` bits and
+    /// yields both bytes. Call right after a successful [`Self::build`]
+    /// whose literal payloads are `ENTRY_LITERAL | byte << 16` with no
+    /// extra bits. On text, where literal codes are 5-8 bits, most literals
+    /// then come two per lookup, which halves the decoder's serial chain of
+    /// table loads for them.
+    pub fn pair_literals(&mut self) {
+        let single = self.entries;
+        for (i, e) in self.entries[..Self::PRIMARY].iter_mut().enumerate() {
+            let first = single[i];
+            if first & ENTRY_LITERAL == 0 {
+                continue;
+            }
+            let l1 = first & 0xff;
+            // The entry for the bits after the first code; only its low
+            // `BITS - l1` bits are real, so it counts only if it is that
+            // short. (`l1 <= BITS` for a primary leaf, so the index is valid.)
+            let second = single[i >> l1];
+            let l2 = second & 0xff;
+            if second & ENTRY_LITERAL != 0 && l1 + l2 <= BITS {
+                *e = (first & !0xff) | ENTRY_LITERAL_PAIR | (second >> 16) << 24 | (l1 + l2);
+            }
+        }
     }
 
     /// The primary entry for the next bits of `bitbuf`. If it has
@@ -514,6 +547,58 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Paired entries decode like two single lookups, wherever both codes
+    /// fit in the primary index, and nowhere else.
+    #[test]
+    fn literal_pairs_match_single_lookups() {
+        let lit: Vec<u32> = (0..288u32)
+            .map(|s| {
+                if s < 256 {
+                    ENTRY_LITERAL | s << 16
+                } else {
+                    s << 16
+                }
+            })
+            .collect();
+        // A skewed complete code: literals 0..4 at 1, 2, 3, 4 bits, end of
+        // block at 5, then 63 literals and a length symbol at 11 bits.
+        let mut lens = vec![0u8; 288];
+        lens[..4].copy_from_slice(&[1, 2, 3, 4]);
+        lens[256] = 5;
+        lens[4..67].fill(11);
+        lens[257] = 11;
+        let mut single = DecodeTable::<LITLEN_TABLE_BITS, LITLEN_ENOUGH>::new();
+        single
+            .build(&lens, &lit, ENTRY_INVALID, CodeKind::LitLen)
+            .unwrap();
+        let mut paired = single.clone();
+        paired.pair_literals();
+        let mut pairs = 0;
+        for i in 0..1u64 << LITLEN_TABLE_BITS {
+            let (a, b) = (single.lookup(i), paired.lookup(i));
+            if b & ENTRY_LITERAL_PAIR == 0 {
+                assert_eq!(a, b);
+                if a & ENTRY_LITERAL != 0 {
+                    let next = single.lookup(i >> (a & 0xff));
+                    assert!(
+                        next & ENTRY_LITERAL == 0 || (a & 0xff) + (next & 0xff) > LITLEN_TABLE_BITS
+                    );
+                }
+                continue;
+            }
+            pairs += 1;
+            let l1 = a & 0xff;
+            let second = single.lookup(i >> l1);
+            assert_eq!(second & ENTRY_LITERAL, ENTRY_LITERAL);
+            assert_eq!(b >> 16 & 0xff, a >> 16);
+            assert_eq!(b >> 24, second >> 16);
+            assert_eq!((b >> 8) & 0xf, l1);
+            assert_eq!(b & 0xff, l1 + (second & 0xff));
+            assert!(b & 0xff <= LITLEN_TABLE_BITS);
+        }
+        assert!(pairs > 0);
     }
 
     /// The worst cases for sub-table space fit: many codes of length 15

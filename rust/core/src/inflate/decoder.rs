@@ -24,36 +24,41 @@
 //!   when decoded, and sliding the streaming window always keeps 32 KiB, so
 //!   a pending copy stays valid across calls.
 //! - Nothing is written at or beyond `limit` in the careful path; the fast
-//!   loop may scribble up to 8 bytes past the end of a match, but only while
-//!   `*pos + FAST_OUT_MARGIN <= limit <= buf.len()`, and only on bytes past
-//!   `*pos`, which are not yet output.
+//!   loop may scribble up to 31 bytes past the end of a match or one byte
+//!   past a literal, but only while `*pos + FAST_OUT_MARGIN <= limit <=
+//!   buf.len()`, and only on bytes past `*pos`, which are not yet output.
 //!
-//! The fast loop (libdeflate's and zlib's `inflate_fast` structure) runs
-//! while at least 8 input bytes and `FAST_OUT_MARGIN` output bytes remain.
-//! Under those conditions no check for input or output space is needed
-//! inside an item: each iteration does one word refill (56+ bits, enough for
-//! a complete length + distance pair), one primary table lookup that yields
-//! the symbol *and* how many bits to consume including extra bits, and a
-//! match copy that moves 8 bytes per step when the distance allows. Only the
-//! last few bytes of input or output go through the careful per-item path.
+//! The fast loop (libdeflate's structure, see `fast_loop_body`) runs while
+//! at least `FAST_IN_MARGIN` input bytes and `FAST_OUT_MARGIN` output bytes
+//! remain. Under those conditions no check for input or output space is
+//! needed inside an item: word refills keep 56+ bits in the buffer, one
+//! primary table lookup yields the symbol *and* how many bits to consume
+//! including extra bits (or two literals at once, `ENTRY_LITERAL_PAIR`),
+//! the next lookup is issued as soon as the bits are consumed, and match
+//! copies move 16- or 8-byte words. Only the last few hundred bytes of
+//! output or last few bytes of input go through the careful per-item path.
+//! The loop is compiled twice, portable and with BMI2 (chosen once at run
+//! time, [`crate::cpu`]); both come from the same safe source.
 
 use crate::bitio::reader::{low_mask, BitReader};
 use crate::error::InflateError;
 use crate::huffman::decode::{
     CodeKind, DecodeTable, CODELEN_ENOUGH, CODELEN_TABLE_BITS, DIST_ENOUGH, DIST_TABLE_BITS,
-    ENTRY_END_OF_BLOCK, ENTRY_EXCEPTIONAL, ENTRY_INVALID, ENTRY_LITERAL, ENTRY_SUBTABLE,
-    LITLEN_ENOUGH, LITLEN_TABLE_BITS,
+    ENTRY_END_OF_BLOCK, ENTRY_EXCEPTIONAL, ENTRY_INVALID, ENTRY_LITERAL, ENTRY_LITERAL_PAIR,
+    ENTRY_SUBTABLE, LITLEN_ENOUGH, LITLEN_TABLE_BITS,
 };
 use crate::tables::{
     fixed_dist_lengths, fixed_litlen_lengths, CODE_LENGTH_ORDER, DIST_BASE, DIST_EXTRA,
     LENGTH_BASE, LENGTH_EXTRA, NUM_CODELEN, NUM_DIST, NUM_LITLEN,
 };
 
-/// Output room the fast loop needs per iteration: two literals, then the
-/// longest match plus the overshoot of a 16-byte-step copy.
-pub(crate) const FAST_OUT_MARGIN: usize = 2 + 258 + 16;
-/// Input the fast loop needs per iteration: one 8-byte refill.
-const FAST_IN_MARGIN: usize = 8;
+/// Output room the fast loop needs per iteration: up to three literal
+/// entries of two bytes each, or two and then the longest match plus the
+/// overshoot of its word copy.
+pub(crate) const FAST_OUT_MARGIN: usize = 4 + 258 + 32;
+/// Input the fast loop needs per iteration: two 8-byte refills, the second
+/// at most 7 bytes after the first.
+const FAST_IN_MARGIN: usize = 16;
 
 type LitLenTable = DecodeTable<LITLEN_TABLE_BITS, LITLEN_ENOUGH>;
 type DistTable = DecodeTable<DIST_TABLE_BITS, DIST_ENOUGH>;
@@ -154,6 +159,10 @@ pub(crate) struct Decoder {
     /// Largest distance the stream may use: the window size the caller
     /// declared (zlib's wbits), 32 KiB unless told otherwise.
     max_dist: usize,
+    /// Run the BMI2 build of the fast loop (only ever true when the CPU
+    /// has BMI1 and BMI2; see [`crate::cpu`]).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    bmi2: bool,
 }
 
 impl Decoder {
@@ -171,7 +180,14 @@ impl Decoder {
             dist: DistTable::new(),
             codelen: CodeLenTable::new(),
             max_dist: crate::tables::WINDOW_SIZE,
+            bmi2: crate::cpu::features().bmi2,
         }
+    }
+
+    /// Use only the portable fast loop (tests compare the variants).
+    #[cfg(test)]
+    pub(crate) fn force_portable(&mut self) {
+        self.bmi2 = false;
     }
 
     /// Reject distances beyond `1 << window_bits` (8..=15), as zlib does
@@ -352,9 +368,18 @@ impl Decoder {
                         if *pos == limit {
                             return Ok(Stop::OutputFull);
                         }
-                        br.consume(total);
-                        buf[*pos] = (e >> 16) as u8;
-                        *pos += 1;
+                        if e & ENTRY_LITERAL_PAIR != 0 && total <= bitcount && limit - *pos >= 2 {
+                            br.consume(total);
+                            buf[*pos] = (e >> 16) as u8;
+                            buf[*pos + 1] = (e >> 24) as u8;
+                            *pos += 2;
+                        } else {
+                            // One literal (of a pair, the first alone when
+                            // the second's bits or room are not there yet).
+                            br.consume(pre + ((e >> 8) & 0xf));
+                            buf[*pos] = (e >> 16) as u8;
+                            *pos += 1;
+                        }
                     } else if e & ENTRY_EXCEPTIONAL != 0 {
                         if e & ENTRY_END_OF_BLOCK == 0 {
                             return Err(InflateError::InvalidLiteralLengthCode);
@@ -484,6 +509,7 @@ impl Decoder {
                 CodeKind::LitLen,
             )
             .map_err(|_| InflateError::InvalidLiteralLengthsSet)?;
+        self.litlen.pair_literals();
         self.dist
             .build(
                 &self.lens[nlen..total],
@@ -496,10 +522,53 @@ impl Decoder {
         Ok(())
     }
 
-    /// The fast loop of a Huffman block. Returns `Ok(true)` at end of block,
+    /// The fast loop of a Huffman block, in the variant chosen at run time
+    /// (see [`crate::cpu`]). Returns `Ok(true)` at end of block,
     /// `Ok(false)` when the input or output margin ran out (between items).
+    ///
+    /// The shape is libdeflate's: the next literal/length entry is looked up
+    /// as soon as the bits of the previous item are consumed ("preloaded"),
+    /// so the table load overlaps the work on the current item; the bit
+    /// count is decremented by the whole entry (only its low byte, the bits
+    /// consumed, matters: `bitsleft` is meaningful modulo 256, the higher
+    /// bits collect garbage); and the margins are checked once per
+    /// iteration, at the bottom. Bit budget: a refill leaves at least 56
+    /// valid bits. Up to three primary-table literals take 33 bits and the
+    /// preload after them 11 more; two literals and a length (up to 15 + 5
+    /// bits, from a sub-table) take 42; the distance (up to 15 + 13 bits) and
+    /// the preload after it come after a second refill. So an iteration
+    /// refills at most twice (reading at most 15 bytes ahead) and writes at
+    /// most two literals plus one match with its copy overshoot.
     #[inline(always)]
     fn fast_loop(
+        &self,
+        br: &mut BitReader<'_>,
+        buf: &mut [u8],
+        pos: &mut usize,
+        limit: usize,
+    ) -> Result<bool, InflateError> {
+        #[cfg(target_arch = "x86_64")]
+        if self.bmi2 {
+            return fast_loop_bmi2(self, br, buf, pos, limit);
+        }
+        self.fast_loop_portable(br, buf, pos, limit)
+    }
+
+    /// [`Self::fast_loop_body`] built for any x86-64 (or other) CPU.
+    #[inline(never)]
+    fn fast_loop_portable(
+        &self,
+        br: &mut BitReader<'_>,
+        buf: &mut [u8],
+        pos: &mut usize,
+        limit: usize,
+    ) -> Result<bool, InflateError> {
+        self.fast_loop_body(br, buf, pos, limit)
+    }
+
+    /// The fast loop itself (one safe source, compiled per variant).
+    #[inline(always)]
+    fn fast_loop_body(
         &self,
         br: &mut BitReader<'_>,
         buf: &mut [u8],
@@ -509,92 +578,171 @@ impl Decoder {
         let litlen = &self.litlen;
         let dist = &self.dist;
         let max_dist = self.max_dist;
-        // Work on a copy so the reader's fields live in registers.
-        let mut r = *br;
-        let mut op = *pos;
         // `limit <= buf.len()`, so every write below stays in `buf`.
         let out_end = limit.min(buf.len());
+        let (input, mut ip, mut bitbuf, bitcount) = br.raw_parts();
+        let mut bitsleft = bitcount;
+        let mut op = *pos;
+        if input.len() - ip < FAST_IN_MARGIN || out_end - op < FAST_OUT_MARGIN {
+            return Ok(false);
+        }
+        let in_fast_end = input.len() - FAST_IN_MARGIN;
+        let out_fast_end = out_end - FAST_OUT_MARGIN;
+
+        // Branch-free word refill (see `BitReader::refill_fast`); needs
+        // `ip + 8 <= input.len()`, which the margins guarantee.
+        macro_rules! refill {
+            () => {{
+                let mut w = [0u8; 8];
+                w.copy_from_slice(&input[ip..ip + 8]);
+                bitbuf |= u64::from_le_bytes(w) << (bitsleft as u8);
+                ip += 7 - ((bitsleft as u8 >> 3) & 7) as usize;
+                bitsleft |= 56;
+            }};
+        }
+        macro_rules! consume {
+            ($e:expr) => {{
+                bitbuf = bitbuf.wrapping_shr($e);
+                bitsleft = bitsleft.wrapping_sub($e);
+            }};
+        }
+
+        // Refill before the first lookup so the preloaded entry sees at
+        // least 11 valid bits.
+        refill!();
+        let mut e = litlen.lookup(bitbuf);
         let result = loop {
-            if r.bytes_left() < FAST_IN_MARGIN || out_end - op < FAST_OUT_MARGIN {
-                break Ok(false);
-            }
-            r.refill_fast();
-            let mut e = litlen.lookup(r.bit_buffer());
+            refill!();
             if e & ENTRY_LITERAL != 0 {
-                // Literal runs: up to two more literals fit in the 56 bits
-                // of one refill (3 x 15 = 45); decode them without looping
-                // back through the margin checks.
-                r.consume(e & 0xff);
-                buf[op] = (e >> 16) as u8;
-                op += 1;
-                e = litlen.lookup(r.bit_buffer());
+                consume!(e);
+                put_literals(buf, op, e);
+                op += 1 + ((e >> 12) & 1) as usize;
+                e = litlen.lookup(bitbuf);
                 if e & ENTRY_LITERAL != 0 {
-                    r.consume(e & 0xff);
-                    buf[op] = (e >> 16) as u8;
-                    op += 1;
-                    e = litlen.lookup(r.bit_buffer());
+                    consume!(e);
+                    put_literals(buf, op, e);
+                    op += 1 + ((e >> 12) & 1) as usize;
+                    e = litlen.lookup(bitbuf);
                     if e & ENTRY_LITERAL != 0 {
-                        r.consume(e & 0xff);
-                        buf[op] = (e >> 16) as u8;
-                        op += 1;
+                        consume!(e);
+                        put_literals(buf, op, e);
+                        op += 1 + ((e >> 12) & 1) as usize;
+                        e = litlen.lookup(bitbuf);
+                        if ip > in_fast_end || op > out_fast_end {
+                            break Ok(false);
+                        }
                         continue;
                     }
                 }
-                // A non-literal after literals: refill so that the whole
-                // length + distance pair is again guaranteed in the buffer
-                // (the low bits, and so `e`, are unchanged by a refill). If
-                // that or the output margin cannot be had, go back to the
-                // top, which leaves the fast loop.
-                if r.bytes_left() < FAST_IN_MARGIN || out_end - op < FAST_OUT_MARGIN {
-                    continue;
-                }
-                r.refill_fast();
-            }
-            if e & ENTRY_SUBTABLE != 0 {
-                r.consume(LITLEN_TABLE_BITS);
-                e = litlen.subtable(e, r.bit_buffer());
-            }
-            let saved = r.bit_buffer();
-            r.consume(e & 0xff);
-            if e & ENTRY_LITERAL != 0 {
-                buf[op] = (e >> 16) as u8;
-                op += 1;
-                continue;
             }
             if e & ENTRY_EXCEPTIONAL != 0 {
-                if e & ENTRY_END_OF_BLOCK != 0 {
-                    break Ok(true);
+                if e & ENTRY_SUBTABLE != 0 {
+                    consume!(LITLEN_TABLE_BITS);
+                    e = litlen.subtable(e, bitbuf);
+                    if e & ENTRY_LITERAL != 0 {
+                        consume!(e);
+                        put_literals(buf, op, e);
+                        op += 1 + ((e >> 12) & 1) as usize;
+                        e = litlen.lookup(bitbuf);
+                        if ip > in_fast_end || op > out_fast_end {
+                            break Ok(false);
+                        }
+                        continue;
+                    }
                 }
-                break Err(InflateError::InvalidLiteralLengthCode);
+                if e & ENTRY_EXCEPTIONAL != 0 {
+                    if e & ENTRY_END_OF_BLOCK != 0 {
+                        consume!(e);
+                        break Ok(true);
+                    }
+                    break Err(InflateError::InvalidLiteralLengthCode);
+                }
             }
-            let length =
-                (e >> 16) as usize + ((saved & low_mask(e & 0xff)) >> ((e >> 8) & 0xf)) as usize;
+            let saved = bitbuf;
+            consume!(e);
+            let length = (e >> 16) as usize + extra_bits(saved, e);
 
-            let mut d = dist.lookup(r.bit_buffer());
+            // Look the distance up *before* refilling: at least 14 valid
+            // bits remain (56 - 2 * 11 - 20), enough for the 8-bit index,
+            // and a refill only ORs bits in above the valid ones, so the
+            // load does not wait for the refill (libdeflate's ordering; it
+            // keeps the refill off the serial chain of table loads).
+            let mut d = dist.lookup(bitbuf);
+            refill!();
             if d & ENTRY_SUBTABLE != 0 {
-                r.consume(DIST_TABLE_BITS);
-                d = dist.subtable(d, r.bit_buffer());
+                consume!(DIST_TABLE_BITS);
+                d = dist.subtable(d, bitbuf);
             }
-            let saved = r.bit_buffer();
-            r.consume(d & 0xff);
             if d & ENTRY_EXCEPTIONAL != 0 {
                 break Err(InflateError::InvalidDistanceCode);
             }
-            let distance =
-                (d >> 16) as usize + ((saved & low_mask(d & 0xff)) >> ((d >> 8) & 0xf)) as usize;
+            let saved = bitbuf;
+            consume!(d);
+            let distance = (d >> 16) as usize + extra_bits(saved, d);
             if distance > op || distance > max_dist {
                 break Err(InflateError::DistanceTooFarBack {
                     distance,
                     available: op,
                 });
             }
+            e = litlen.lookup(bitbuf);
             copy_match_fast(buf, op, distance, length);
             op += length;
+            if ip > in_fast_end || op > out_fast_end {
+                break Ok(false);
+            }
         };
-        *br = r;
+        br.set_raw_parts(ip, bitbuf, bitsleft as u8 as u32);
         *pos = op;
         result
     }
+}
+
+/// Store the literal(s) of entry `e` at `op`: always two bytes (one 16-bit
+/// store, no branch on whether the entry is a pair); the second is garbage
+/// for a single literal and is overwritten by the next output.
+#[inline(always)]
+fn put_literals(buf: &mut [u8], op: usize, e: u32) {
+    buf[op..op + 2].copy_from_slice(&((e >> 16) as u16).to_le_bytes());
+}
+
+/// [`Decoder::fast_loop_body`] compiled with BMI1/BMI2 enabled.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+fn fast_loop_bmi2(
+    d: &Decoder,
+    br: &mut BitReader<'_>,
+    buf: &mut [u8],
+    pos: &mut usize,
+    limit: usize,
+) -> Result<bool, InflateError> {
+    #[target_feature(enable = "bmi1,bmi2")]
+    #[inline(never)]
+    unsafe fn inner(
+        d: &Decoder,
+        br: &mut BitReader<'_>,
+        buf: &mut [u8],
+        pos: &mut usize,
+        limit: usize,
+    ) -> Result<bool, InflateError> {
+        d.fast_loop_body(br, buf, pos, limit)
+    }
+    // SAFETY: the body is safe Rust; the only requirement of a
+    // `target_feature` function is that the CPU has the features, and
+    // `Decoder::bmi2` is only set when CPUID reported BMI1 and BMI2
+    // (`crate::cpu::features`).
+    unsafe { inner(d, br, buf, pos, limit) }
+}
+
+/// The extra bits of a length or distance entry `e` (no flags set) from the
+/// bit buffer `saved` taken before the entry was consumed: bits
+/// `codeword length .. bits to consume`. Shift counts wrap at 64 as x86
+/// shifts do, so the low byte of `e` and `e >> 8` (whose bits above the
+/// codeword length are the flags, all clear here) serve as counts without
+/// masking; with BMI2 this is one `bzhi` and one `shrx`.
+#[inline(always)]
+fn extra_bits(saved: u64, e: u32) -> usize {
+    (saved & !u64::MAX.wrapping_shl(e)).wrapping_shr(e >> 8) as usize
 }
 
 /// Copy `len` bytes from `distance` back, exactly (no byte past
@@ -613,53 +761,60 @@ fn copy_match_exact(buf: &mut [u8], pos: usize, distance: usize, len: usize) {
 }
 
 /// Copy a match in the fast loop. Precondition: `distance <= pos`,
-/// `pos + len + 16 <= buf.len()`. May write up to 15 bytes past the match
+/// `pos + len + 32 <= buf.len()`. May write up to 31 bytes past the match
 /// (garbage that later output overwrites), which is what lets it move whole
 /// 16- or 8-byte words: when the distance is at least the word size, each
 /// word read lies entirely before the word written, so word-at-a-time
 /// copying reproduces the byte-serial LZ77 semantics even when the match
-/// overlaps itself.
+/// overlaps itself. Shorter periods step by the period: each 8-byte store
+/// is correct in its first `distance` bytes, and the next store starts
+/// there.
 #[inline(always)]
 fn copy_match_fast(buf: &mut [u8], pos: usize, distance: usize, len: usize) {
-    // One bounds check up front for the whole copy window (source start to
-    // destination end plus overshoot) instead of one per word.
-    let Some(w) = buf.get_mut(pos - distance..pos + len + 16) else {
+    // One bounds check for the whole window touched (source start to
+    // destination end plus overshoot); indices below are relative to it.
+    let Some(w) = buf.get_mut(pos - distance..pos + len + 32) else {
         // Unreachable given the fast loop's margins; stay correct anyway.
         return copy_match_exact(buf, pos, distance, len);
     };
-    let mut s = 0;
-    let mut d = distance;
-    let stop = distance + len;
+    let end = distance + len;
     if distance >= 16 {
-        loop {
-            let mut word = [0u8; 16];
-            word.copy_from_slice(&w[s..s + 16]);
-            w[d..d + 16].copy_from_slice(&word);
-            s += 16;
+        // Two unconditional 16-byte moves cover most matches.
+        copy_word::<16>(w, 0, distance);
+        copy_word::<16>(w, 16, distance + 16);
+        let mut d = distance + 32;
+        while d < end {
+            copy_word::<16>(w, d - distance, d);
             d += 16;
-            if d >= stop {
-                break;
-            }
         }
     } else if distance >= 8 {
-        loop {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(&w[s..s + 8]);
-            w[d..d + 8].copy_from_slice(&word);
-            s += 8;
+        copy_word::<8>(w, 0, distance);
+        copy_word::<8>(w, 8, distance + 8);
+        let mut d = distance + 16;
+        while d < end {
+            copy_word::<8>(w, d - distance, d);
             d += 8;
-            if d >= stop {
-                break;
-            }
         }
     } else if distance == 1 {
-        let b = w[0];
-        w[1..stop].fill(b);
+        let v = [w[0]; 16];
+        let mut d = 1;
+        while d < end {
+            w[d..d + 16].copy_from_slice(&v);
+            d += 16;
+        }
     } else {
-        // Periods 2..=7: byte-serial is the definition. (Rare except for
-        // runs, which distance 1 already covers.)
-        for i in distance..stop {
-            w[i] = w[i - distance];
+        let mut d = distance;
+        while d < end {
+            copy_word::<8>(w, d - distance, d);
+            d += distance;
         }
     }
+}
+
+/// Move `N` bytes from `s` to `d` through a register (both ranges checked).
+#[inline(always)]
+fn copy_word<const N: usize>(buf: &mut [u8], s: usize, d: usize) {
+    let mut w = [0u8; N];
+    w.copy_from_slice(&buf[s..s + N]);
+    buf[d..d + N].copy_from_slice(&w);
 }

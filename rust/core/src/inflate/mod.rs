@@ -247,6 +247,25 @@ pub fn inflate_window(
 
     let mut dec = Box::new(Decoder::new());
     dec.set_window_bits(window_bits);
+    inflate_one_shot(dec, input, initial)
+}
+
+/// [`inflate`] with the portable fast loop only, whatever the CPU (tests
+/// compare it with the CPU-specific variant).
+#[cfg(test)]
+pub(crate) fn inflate_portable(input: &[u8]) -> Result<(Vec<u8>, usize), InflateError> {
+    let mut dec = Box::new(Decoder::new());
+    dec.force_portable();
+    inflate_one_shot(dec, input, 1024)
+}
+
+/// The body of [`inflate_window`]: decode into a `Vec` that starts at
+/// `initial` bytes and grows as needed.
+fn inflate_one_shot(
+    mut dec: Box<Decoder>,
+    input: &[u8],
+    initial: usize,
+) -> Result<(Vec<u8>, usize), InflateError> {
     let mut br = BitReader::new(input);
     let mut buf = vec![0u8; initial];
     let mut pos = 0;

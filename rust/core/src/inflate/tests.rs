@@ -1038,6 +1038,11 @@ fn corrupted_fixtures_agree_and_do_not_panic() {
             c[i] ^= 1 << (rnd() % 8);
         }
         let one = inflate(&c, 0);
+        assert_eq!(
+            one,
+            inflate_portable(&c),
+            "CPU-specific and portable fast loops differ"
+        );
         let st = stream_decode(&c, None, &[1 + rnd() % 300], &[1 + rnd() % 5000]);
         match (&one, &st) {
             (Ok(a), Ok(b)) => assert!(a == b),
@@ -1048,6 +1053,37 @@ fn corrupted_fixtures_agree_and_do_not_panic() {
                 st.map(|v| v.1)
             ),
         }
+    }
+}
+
+/// The CPU-specific fast loop (BMI2 on x86-64, when the CPU has it) and the
+/// portable one decode every fixture and long random-token streams alike
+/// (on a CPU without the features both runs take the portable path).
+#[test]
+fn cpu_variants_agree() {
+    for name in [
+        "l0", "l1", "l6", "l9", "fixed", "huffonly", "rle", "w9", "flushes", "mem1",
+    ] {
+        let s = fixture(name);
+        assert_eq!(inflate(s, 0), inflate_portable(s), "{name}");
+    }
+    // Long streams of every block kind with matches at all distances, so
+    // the fast loop (not the careful path) does most of the work.
+    let mut x = 0x9e37_79b9u32;
+    let mut rnd = move || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x
+    };
+    for kind in [Kind::Fixed, Kind::Dynamic] {
+        let ops: Vec<(u8, u16, u16)> = (0..20_000)
+            .map(|_| (rnd() as u8, rnd() as u16, rnd() as u16))
+            .collect();
+        let (s, want) = build_stream(&[], &[(kind, tokens_from(&ops, 0))]);
+        let (got, used) = inflate(&s, 0).unwrap();
+        assert!(got == want);
+        assert_eq!(inflate_portable(&s).unwrap(), (got, used));
     }
 }
 
@@ -1107,6 +1143,7 @@ proptest! {
         let (got, used) = inflate(&padded, 0).unwrap();
         prop_assert!(got == want);
         prop_assert_eq!(used, s.len());
+        prop_assert_eq!(inflate_portable(&padded).unwrap(), (got, used));
         let outs: Vec<usize> = outs.iter().map(|&o| o.max(1)).collect();
         let (got, used) = stream_decode(&padded, None, &chunks, &outs).unwrap();
         prop_assert!(got == want);
@@ -1129,6 +1166,7 @@ proptest! {
     #[test]
     fn arbitrary_input_never_panics(data in proptest::collection::vec(any::<u8>(), 0..400), chunk in 1usize..20) {
         let one = inflate(&data, 0);
+        prop_assert_eq!(&one, &inflate_portable(&data));
         let st = stream_decode(&data, None, &[chunk], &[usize::MAX]);
         match (one, st) {
             (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
