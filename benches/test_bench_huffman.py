@@ -10,6 +10,10 @@ uncompressed data; ratio is compressed/original; both go in extra_info.
 
     python -m pytest benches/test_bench_huffman.py --benchmark-only \\
         --benchmark-columns=median,rounds --benchmark-sort=name
+
+On a shared, loaded machine, add ``--benchmark-timer=time.process_time -k
+"1core or zlib"``: CPU time of the (single-threaded) calls, which other
+processes inflate far less than wall time.
 """
 
 from __future__ import annotations

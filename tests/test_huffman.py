@@ -186,7 +186,7 @@ def test_max_length(blob_and_data: tuple[bytes, bytes]) -> None:
 
 def test_lying_header_does_not_allocate() -> None:
     # Claims 2^40 bytes of RLE blocks but holds one block: refused up front.
-    header = b"SZH0\x01\x00" + struct.pack("<IQII", BLOCK, 1 << 40, (1 << 40) // BLOCK, 0)
+    header = b"SZH0\x02\x00" + struct.pack("<IQII", BLOCK, 1 << 40, (1 << 40) // BLOCK, 0)
     with pytest.raises(huffman.error, match="truncated"):
         huffman.decompress(header + b"\x01\x00")
 

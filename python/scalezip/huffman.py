@@ -9,7 +9,8 @@ than 26 bytes plus 1 byte per 128 KiB block.
 
 The stream is scalezip's own format (``docs/huffman.md``): blocks of up to
 128 KiB, each stored, run-length (one byte value) or Huffman-coded with
-codes of at most 11 bits in four interleaved streams, and a CRC-32 of the
+codes of at most 11 bits in four streams (one per quarter of the block,
+decoded together), and a CRC-32 of the
 whole input, so corruption raises :class:`error` instead of returning wrong
 data. Blocks are coded in parallel on all cores by default; the output does
 not depend on the thread count.

@@ -1,37 +1,53 @@
-//! Decoding one block body: four bit readers advanced in one loop.
+//! Decoding one block body: four bit readers advanced in one loop, up to
+//! three bytes per table lookup.
 //!
-//! Stream `i` holds bytes `i, i + 4, ...` of the block (see
-//! [`super::encode`]). The hot loop decodes groups of `4 * K` output bytes,
-//! `K` from each stream (`K = 5` when the table's longest code is at most 11
-//! bits, 4 at 12), writing them contiguously through one output pointer.
+//! Stream `k` holds segment `k` of the block (see [`super::encode`]), so
+//! each reader has its own output cursor. The hot loop runs *groups*: per
+//! group each reader loads the eight bytes under its bit position as one
+//! little-endian word, shifts off the `pos % 8` bits already used (leaving at
+//! least 57 valid bits) and makes `G` lookups in the multi-symbol table
+//! (see [`super::table`]): `G = 5` with an 11-bit table, 4 with a 12-bit one,
+//! so `G * T <= 56`. A lookup is
 //!
-//! Each reader's only state between groups is its absolute bit position in
-//! the body. At the start of a group it loads the eight bytes under that
-//! position as one little-endian word and shifts off the `pos % 8` bits
-//! already used, leaving at least 57 valid bits: enough for `K` codes. A
-//! code is then one lookup in the 4096-entry table (see [`super::table`]):
-//! the entry's low byte is the code length, used directly as the shift
-//! count, and its high byte is the symbol. So the loop-carried chain of a
-//! reader is AND, load, shift; four independent chains overlap, which is
-//! where huff0's speed comes from. Keeping the state to two registers per
-//! reader (position, word) plus one output pointer is what lets the four
-//! readers live in registers; nothing here needs `unsafe` or SIMD.
+//! ```text
+//!   e = multi[word & mask]          the next T bits
+//!   word >>= e                      (shift counts are taken mod 64: e's low 6 bits)
+//!   out[o..o + 4] = e >> 6          up to three symbols and a don't-care byte
+//!   o += e >> 30                    how many of them are real
+//! ```
 //!
-//! Bounds: the loop runs in rounds. Before a round, each reader works out
-//! how many groups it can take while its 8-byte load stays inside *its own*
-//! stream (a group advances at most 7 bytes), and the round runs that many
-//! groups with no end-of-input checks. When no full round fits, each reader
-//! finishes its remaining bytes alone, reading zero bits past its stream's
-//! end. Work is bounded by the output size whatever the input.
+//! The word's bit 63 is set at the start of a group as a sentinel (a group
+//! reads at most 56 bits, so it is never decoded): its leading zeros at the
+//! end are the bits the group consumed, and the bit position is updated once
+//! per group, not per lookup. The loop-carried chains are the word (AND, load, shift)
+//! and the output cursor (one add); the four readers' chains overlap, which
+//! is where huff0's speed comes from, and each lookup yields about
+//! `T / (bits per byte)` bytes, up to three.
 //!
-//! Validation: the table is complete, so every 12-bit pattern decodes to a
-//! symbol and the loop has no error branch. A stream is accepted only if its
-//! codes end within its last byte (`ceil(bits / 8) == size`); anything that
-//! reads past its end or stops short is corrupt. What slips through (a
-//! flipped bit that still decodes consistently) is caught by the
-//! container's CRC-32.
+//! Bounds, without a check per lookup: the loop runs in *rounds*. Before a
+//! round, each reader works out how many groups it can take while its 8-byte
+//! load stays inside its own stream (a group advances at most 7 bytes) and
+//! its 4-byte stores stay inside its own segment (a group advances the cursor
+//! by at most `3 * G` and writes at most one byte past that); the round runs
+//! the smallest of these with no end checks. When a reader can no longer take
+//! a group, it leaves the four-reader loop: it finishes alone, one symbol per
+//! lookup in the single-symbol table, reading zero bits past its stream's
+//! end, while the others carry on in a loop of fewer readers. Work is bounded
+//! by the output size whatever the input.
+//!
+//! Why peeking is safe: a lookup may read bits past the codes it emits (they
+//! are the next codes, or another stream's bytes, or padding), but it only
+//! emits a second or third symbol whose whole code lies in the `T` bits, and
+//! the fast loop only runs while at least `3 * G + 1` bytes of the segment
+//! remain, so in a valid stream every symbol it emits is a real one.
+//!
+//! Validation: the table is complete, so every pattern decodes to a symbol
+//! and the loop has no error branch. A stream is accepted only if its codes
+//! end within its last byte (`ceil(bits / 8) == size`); anything that reads
+//! past its end or stops short is corrupt. What slips through (a flipped bit
+//! that still decodes consistently) is caught by the container's CRC-32.
 
-use super::encode::JUMP_TABLE_SIZE;
+use super::encode::{segments, JUMP_TABLE_SIZE};
 use super::error::Huff0Error;
 use super::table::{DecTable, DTABLE_SIZE};
 
@@ -61,37 +77,39 @@ fn load_word_slow(data: &[u8], bitpos: usize) -> u64 {
     w >> (bitpos & 7)
 }
 
-/// Decode one symbol from `word`: returns the entry (length in the low
-/// byte, symbol in the high byte) and shifts the code off the word.
-#[inline(always)]
-fn step(dec: &DecTable, word: &mut u64) -> u16 {
-    let e = dec[*word as usize & (DTABLE_SIZE - 1)];
-    // The length is at most 12, so `e mod 64` is the length: the shift
-    // takes the entry as it is.
-    *word = word.wrapping_shr(u32::from(e));
-    e
-}
-
 /// How many groups a reader at `bitpos` can take before its 8-byte load
 /// would pass `end` (each group advances at most 7 bytes).
 #[inline(always)]
-fn safe_groups(bitpos: usize, end: usize) -> usize {
+fn safe_in(bitpos: usize, end: usize) -> usize {
     match end.checked_sub((bitpos >> 3) + 8) {
         Some(slack) => slack / 7 + 1,
         None => 0,
     }
 }
 
+/// Average code length (bits per byte, from the body's size) up to which
+/// the decoder uses the multi-symbol table.
+pub(crate) const MULTI_MAX_BITS: u64 = 6;
+
+/// Bytes of output a reader claims per group: its stores land in
+/// `out[o..o + WINDOW]` (a group advances the cursor by at most `3 * G`
+/// <= 15 and the last store writes 4 bytes from at most `3 * (G - 1)` <= 12).
+const WINDOW: usize = 16;
+
+/// How many groups of `g` lookups a reader whose cursor is at `o` can take
+/// before its window would pass `end` (a group advances at most `3g`).
+#[inline(always)]
+fn safe_out(o: usize, end: usize, g: usize) -> usize {
+    match end.checked_sub(o + WINDOW) {
+        Some(slack) => slack / (3 * g) + 1,
+        None => 0,
+    }
+}
+
 /// Decode a body (jump table + four streams, see [`super::encode`]) into
-/// `out`, whose length is the block's original size. `max_len` is the
-/// table's longest code. Errors name block 0; the container re-attributes
-/// them.
-pub(crate) fn decode_body(
-    dec: &DecTable,
-    max_len: u32,
-    body: &[u8],
-    out: &mut [u8],
-) -> Result<(), Huff0Error> {
+/// `out`, whose length is the block's original size. Errors name block 0;
+/// the container re-attributes them.
+pub(crate) fn decode_body(dec: &DecTable, body: &[u8], out: &mut [u8]) -> Result<(), Huff0Error> {
     let bad_sizes = Huff0Error::BadStreamSizes { block: 0 };
     let Some((jt, streams)) = body.split_first_chunk::<JUMP_TABLE_SIZE>() else {
         return Err(bad_sizes);
@@ -108,77 +126,282 @@ pub(crate) fn decode_body(
     if e2 > streams.len() as u64 {
         return Err(bad_sizes);
     }
-    // Byte offsets of the stream boundaries within `streams`.
-    let bounds = [0, e0 as usize, e1 as usize, e2 as usize, streams.len()];
-    if max_len <= 11 {
-        decode4::<5>(dec, streams, bounds, out)
-    } else {
-        decode4::<4>(dec, streams, bounds, out)
+    let ends = [e0 as usize, e1 as usize, e2 as usize, streams.len()];
+    let seg = segments(out.len());
+    // Reader k: bit position in `streams`, end of its stream, output cursor,
+    // end of its segment.
+    let mut r: [Reader; 4] = std::array::from_fn(|k| Reader {
+        bitpos: if k == 0 { 0 } else { ends[k - 1] * 8 },
+        end: ends[k],
+        ostart: seg[k].0,
+        o: seg[k].0,
+        oend: seg[k].1,
+    });
+    // Several bytes per lookup pay when codes are short; at more than 6
+    // bits a byte on average (near-uniform data) a lookup mostly yields
+    // one, and the one-byte loop (cheaper per lookup, and its table is
+    // already built) does as well. Measured: text (4.6 bits) is faster
+    // with the multi-symbol table.
+    let multi = dec.has_multi && (streams.len() as u64) * 8 <= out.len() as u64 * MULTI_MAX_BITS;
+    fast_dispatch(dec, multi, streams, out, &mut r);
+    for (k, rd) in r.iter().enumerate() {
+        let start = if k == 0 { 0 } else { ends[k - 1] };
+        finish(&dec.single, &streams[start..rd.end], rd, start, out, k)?;
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+struct Reader {
+    bitpos: usize,
+    end: usize,
+    ostart: usize,
+    o: usize,
+    oend: usize,
+}
+
+/// Run [`fast`] for `dec`'s table size, in the BMI2 build when
+/// [`crate::cpu::features`] allows it.
+fn fast_dispatch(dec: &DecTable, multi: bool, streams: &[u8], out: &mut [u8], r: &mut [Reader; 4]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::features().bmi2 {
+        #[allow(unsafe_code)]
+        // SAFETY: `fast_bmi2` is safe code whose only requirement is that
+        // the CPU supports BMI2, which `cpu::features()` has just checked.
+        unsafe {
+            fast_bmi2(dec, multi, streams, out, r)
+        };
+        return;
+    }
+    fast_generic(dec, multi, streams, out, r);
+}
+
+#[inline(always)]
+fn fast_generic(dec: &DecTable, multi: bool, streams: &[u8], out: &mut [u8], r: &mut [Reader; 4]) {
+    match (dec.log <= 11, multi) {
+        (true, true) => fast::<0x7FF, 5, true>(dec, streams, out, r),
+        (false, true) => fast::<0xFFF, 4, true>(dec, streams, out, r),
+        (true, false) => fast::<0xFFF, 5, false>(dec, streams, out, r),
+        (false, false) => fast::<0xFFF, 4, false>(dec, streams, out, r),
     }
 }
 
-/// The interleaved loop; `K * max_len <= 56`. Stream `i` is
-/// `streams[bounds[i]..bounds[i + 1]]`.
-fn decode4<const K: usize>(
+/// [`fast_generic`] compiled with BMI2 (see [`super::cpu`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "bmi2")]
+fn fast_bmi2(dec: &DecTable, multi: bool, streams: &[u8], out: &mut [u8], r: &mut [Reader; 4]) {
+    fast_generic(dec, multi, streams, out, r);
+}
+
+/// The fast loops: four readers together while all can go on, then the
+/// ones that still can in a loop of three, two, one. Leaves each reader
+/// where its own bounds stopped it.
+#[inline(always)]
+fn fast<const MASK: u64, const G: usize, const MULTI: bool>(
     dec: &DecTable,
     streams: &[u8],
-    bounds: [usize; 5],
     out: &mut [u8],
-) -> Result<(), Huff0Error> {
-    let ends = [bounds[1], bounds[2], bounds[3], bounds[4]];
-    let (mut p0, mut p1, mut p2, mut p3) =
-        (bounds[0] * 8, bounds[1] * 8, bounds[2] * 8, bounds[3] * 8);
-    let groups = out.len() / (4 * K);
-    let mut g = 0;
+    r: &mut [Reader; 4],
+) {
+    let can = |rd: &Reader| safe_in(rd.bitpos, rd.end).min(safe_out(rd.o, rd.oend, G)) > 0;
+    let mut order = [0usize, 1, 2, 3];
+    let mut live = 4;
     loop {
-        let rounds = (groups - g)
-            .min(safe_groups(p0, ends[0]))
-            .min(safe_groups(p1, ends[1]))
-            .min(safe_groups(p2, ends[2]))
-            .min(safe_groups(p3, ends[3]));
+        // Move the readers that can go on to the front.
+        let mut n = 0;
+        for i in 0..live {
+            if can(&r[order[i]]) {
+                order.swap(n, i);
+                n += 1;
+            }
+        }
+        live = n;
+        match live {
+            4 => lanes::<MASK, G, 4, MULTI>(dec, streams, out, r, [0, 1, 2, 3]),
+            3 => lanes::<MASK, G, 3, MULTI>(dec, streams, out, r, [order[0], order[1], order[2]]),
+            2 => lanes::<MASK, G, 2, MULTI>(dec, streams, out, r, [order[0], order[1]]),
+            1 => lanes::<MASK, G, 1, MULTI>(dec, streams, out, r, [order[0]]),
+            _ => return,
+        }
+    }
+}
+
+/// Run readers `idx` (N of them) in rounds of groups while all of them can
+/// go on (module docs).
+///
+/// Each group borrows a 16-byte window of the output per reader (checked
+/// once per group) and stores at `window[min(at, 12)..][..4]`: `at` never
+/// exceeds 12 within a group, and the `min` lets the compiler see that the
+/// store stays inside the window, so the lookups need no bounds check.
+#[inline(always)]
+fn lanes<const MASK: u64, const G: usize, const N: usize, const MULTI: bool>(
+    dec: &DecTable,
+    streams: &[u8],
+    out: &mut [u8],
+    r: &mut [Reader; 4],
+    idx: [usize; N],
+) {
+    // The readers' segments as disjoint slices, cursors relative to them.
+    let mut segs = split4(out, r).map(Some);
+    let mut seg: [&mut [u8]; N] = std::array::from_fn(|i| segs[idx[i]].take().unwrap_or_default());
+    let mut p: [usize; N] = std::array::from_fn(|i| r[idx[i]].bitpos);
+    let mut o: [usize; N] = std::array::from_fn(|i| r[idx[i]].o - r[idx[i]].ostart);
+    let end: [usize; N] = std::array::from_fn(|i| r[idx[i]].end);
+    loop {
+        let mut rounds = usize::MAX;
+        for i in 0..N {
+            rounds = rounds
+                .min(safe_in(p[i], end[i]))
+                .min(safe_out(o[i], seg[i].len(), G));
+        }
         if rounds == 0 {
             break;
         }
-        for chunk in out[g * 4 * K..(g + rounds) * 4 * K].chunks_exact_mut(4 * K) {
-            let mut w0 = load_word(streams, p0);
-            let mut w1 = load_word(streams, p1);
-            let mut w2 = load_word(streams, p2);
-            let mut w3 = load_word(streams, p3);
-            for j in 0..K {
-                let e0 = step(dec, &mut w0);
-                let e1 = step(dec, &mut w1);
-                let e2 = step(dec, &mut w2);
-                let e3 = step(dec, &mut w3);
-                chunk[4 * j] = (e0 >> 8) as u8;
-                chunk[4 * j + 1] = (e1 >> 8) as u8;
-                chunk[4 * j + 2] = (e2 >> 8) as u8;
-                chunk[4 * j + 3] = (e3 >> 8) as u8;
-                p0 += usize::from(e0 & 0xFF);
-                p1 += usize::from(e1 & 0xFF);
-                p2 += usize::from(e2 & 0xFF);
-                p3 += usize::from(e3 & 0xFF);
+        for _ in 0..rounds {
+            // Bit 63 is a sentinel: the group reads at most 56 bits, so it
+            // is never decoded, and its leading zeros at the end are the bits
+            // consumed.
+            let mut w: [u64; N] = std::array::from_fn(|i| load_word(streams, p[i]) | 1 << 63);
+            let mut at = [0usize; N];
+            let mut k = 0;
+            // In bounds by `safe_out` (the round's bound).
+            let win: [&mut [u8; WINDOW]; N] = seg.each_mut().map(|s| {
+                let o = o[k];
+                k += 1;
+                let w: &mut [u8; WINDOW] = (&mut s[o..o + WINDOW]).try_into().unwrap();
+                w
+            });
+            if MULTI {
+                for _ in 0..G {
+                    for i in 0..N {
+                        let e = dec.multi[(w[i] & MASK) as usize];
+                        w[i] = w[i].wrapping_shr(e);
+                        let a = at[i].min(WINDOW - 4);
+                        win[i][a..a + 4].copy_from_slice(&(e >> 6).to_le_bytes());
+                        at[i] += (e >> 30) as usize;
+                    }
+                }
+            } else {
+                // One byte per lookup in the single-symbol table (12-bit
+                // index; the group peeks at most 11 * 4 + 12 bits).
+                // `j` indexes each reader's window: the loop is over
+                // positions, with the readers interleaved inside.
+                #[allow(clippy::needless_range_loop)]
+                for j in 0..G {
+                    for i in 0..N {
+                        let e = dec.single[(w[i] & MASK) as usize];
+                        w[i] = w[i].wrapping_shr(u32::from(e));
+                        win[i][j] = (e >> 8) as u8;
+                    }
+                }
+                at = [G; N];
+            }
+            for i in 0..N {
+                p[i] += w[i].leading_zeros() as usize;
+                o[i] += at[i];
             }
         }
-        g += rounds;
     }
-    // Each reader finishes alone, then must end in its stream's last byte.
-    let done = g * 4 * K;
-    for (lane, start_bit) in [p0, p1, p2, p3].into_iter().enumerate() {
-        let data = &streams[bounds[lane]..bounds[lane + 1]];
-        let mut p = start_bit - bounds[lane] * 8;
-        let rest = out.get_mut(done + lane..).unwrap_or_default();
-        for o in rest.iter_mut().step_by(4) {
-            let mut w = load_word_slow(data, p);
-            let e = step(dec, &mut w);
-            *o = (e >> 8) as u8;
-            p += usize::from(e & 0xFF);
-        }
-        if p.div_ceil(8) != data.len() {
-            return Err(Huff0Error::CorruptStream {
-                block: 0,
-                stream: lane,
-            });
-        }
+    for i in 0..N {
+        r[idx[i]].bitpos = p[i];
+        r[idx[i]].o = r[idx[i]].ostart + o[i];
+    }
+}
+
+/// `out` cut into the four readers' segments.
+fn split4<'a>(out: &'a mut [u8], r: &[Reader; 4]) -> [&'a mut [u8]; 4] {
+    let (s0, rest) = out.split_at_mut(r[1].ostart);
+    let (s1, rest) = rest.split_at_mut(r[2].ostart - r[1].ostart);
+    let (s2, s3) = rest.split_at_mut(r[3].ostart - r[2].ostart);
+    [s0, s1, s2, s3]
+}
+
+/// Finish reader `k` one symbol per lookup, then check that its codes end
+/// in the last byte of its stream `data` (which starts at byte `start`).
+fn finish(
+    single: &[u16; DTABLE_SIZE],
+    data: &[u8],
+    rd: &Reader,
+    start: usize,
+    out: &mut [u8],
+    k: usize,
+) -> Result<(), Huff0Error> {
+    let mut p = rd.bitpos - start * 8;
+    for o in out.get_mut(rd.o..rd.oend).unwrap_or_default() {
+        let w = load_word_slow(data, p);
+        let e = single[w as usize & (DTABLE_SIZE - 1)];
+        *o = (e >> 8) as u8;
+        p += usize::from(e & 0xFF);
+    }
+    if p.div_ceil(8) != data.len() {
+        return Err(Huff0Error::CorruptStream {
+            block: 0,
+            stream: k,
+        });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::huff0::{histogram, Table};
+    use proptest::prelude::*;
+
+    /// Decode `body` with the generic fast loop and, where the CPU has it,
+    /// the BMI2 build: same output, same reader positions.
+    fn both_builds(t: &Table, body: &[u8], n: usize, multi: bool) {
+        let run = |bmi2: bool| {
+            let mut out = vec![0u8; n];
+            let (jt, streams) = body.split_at(JUMP_TABLE_SIZE);
+            let size =
+                |i: usize| u32::from_le_bytes(jt[4 * i..4 * i + 4].try_into().unwrap()) as usize;
+            let ends = [
+                size(0),
+                size(0) + size(1),
+                size(0) + size(1) + size(2),
+                streams.len(),
+            ];
+            let seg = segments(n);
+            let mut r: [Reader; 4] = std::array::from_fn(|k| Reader {
+                bitpos: if k == 0 { 0 } else { ends[k - 1] * 8 },
+                end: ends[k],
+                ostart: seg[k].0,
+                o: seg[k].0,
+                oend: seg[k].1,
+            });
+            if bmi2 {
+                #[cfg(target_arch = "x86_64")]
+                #[allow(unsafe_code)]
+                // SAFETY: only called after checking that the CPU has BMI2.
+                unsafe {
+                    fast_bmi2(&t.dec, multi, streams, &mut out, &mut r)
+                };
+            } else {
+                fast_generic(&t.dec, multi, streams, &mut out, &mut r);
+            }
+            (out, r.map(|r| (r.bitpos, r.o)))
+        };
+        let generic = run(false);
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("bmi2") {
+            assert_eq!(run(true), generic);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn bmi2_build_equals_generic(
+            data in prop::collection::vec(prop_oneof![0u8..4, any::<u8>()], 1..5000),
+            bits in 8u32..=12,
+        ) {
+            let mut h = histogram(&data);
+            h[0] += 1;
+            let t = Table::from_histogram(&h, bits).unwrap();
+            let body = crate::huff0::encode_block_with(&t, &data).unwrap();
+            both_builds(&t, &body, data.len(), true);
+            both_builds(&t, &body, data.len(), false);
+            prop_assert_eq!(crate::huff0::decode_block_with(&t, &body, data.len()).unwrap(), data);
+        }
+    }
 }

@@ -6,23 +6,24 @@
 //! Shape of a stream (byte-by-byte in `docs/huffman.md`):
 //!
 //! ```text
-//!   header   magic "SZH0", version 1, flags, block size, original length,
+//!   header   magic "SZH0", version 2, flags, block size, original length,
 //!            block count, CRC-32 of the original data       (26 bytes)
 //!   blocks   each up to `block_size` (at most 128 KiB) original bytes:
 //!            0 raw      the bytes as they are (incompressible data)
 //!            1 rle      one byte, repeated for the whole block
 //!            2 huffman  payload size, the code lengths (4 bits per symbol
 //!                       over the used range), 3 stream sizes, 4 streams
+//!                       (one per quarter of the block)
 //! ```
 //!
 //! Algorithm per block: count the bytes (four interleaved sub-histograms);
 //! one distinct byte makes an RLE block; otherwise build a canonical code
 //! limited to 11 bits (12 on request) with the DEFLATE encoder's builder
 //! ([`crate::huffman::build::lengths_from_freqs`]), and if its exact cost
-//! beats storing the block, code bytes `j % 4 == k` into stream `k` of four
-//! LSB-first bit streams ([`encode`]), which the decoder reads with four
-//! independent bit readers in one loop ([`decode`]), one 4096-entry table
-//! lookup per byte ([`table`]).
+//! beats storing the block, code quarter `k` of the block into stream `k`
+//! of four LSB-first bit streams ([`encode`]), which the decoder reads with
+//! four independent bit readers in one loop ([`decode`]), up to three bytes
+//! per lookup in a multi-symbol table ([`table`]).
 //!
 //! Why blocks: they bound the decoder's memory and work per unit, let the
 //! code follow a drifting distribution, and are independent, so both
@@ -53,14 +54,15 @@ use crate::checksum;
 use encode::{encode_body, JUMP_TABLE_SIZE};
 use rayon::prelude::*;
 use table::{
-    check_lengths, enc_table, fill_dec_table, histogram_small, lengths_for, lengths_size,
-    read_lengths, write_lengths, DTABLE_SIZE,
+    check_lengths, enc_table, histogram_small, lengths_for, lengths_size, read_lengths,
+    write_lengths, DecTable,
 };
 
 /// First bytes of every stream.
 pub const MAGIC: [u8; 4] = *b"SZH0";
-/// Format version written and read.
-pub const VERSION: u8 = 1;
+/// Format version written and read (1, never released, interleaved the
+/// four streams byte by byte; it is refused).
+pub const VERSION: u8 = 2;
 /// Size of the stream header.
 pub const HEADER_SIZE: usize = 26;
 /// Largest (and default) block size: 128 KiB, as in huff0.
@@ -211,7 +213,7 @@ fn encode_block(block: &[u8], max_bits: u32, out: &mut Vec<u8>) {
         out.extend_from_slice(&[0; 4]);
         write_lengths(&lens, out);
         let max_len = u32::from(lens.iter().copied().max().unwrap_or(0));
-        encode_body(&enc_table(&lens), max_len, block, out);
+        encode_body(&enc_table(&lens), max_len, block, Some(bits), out);
         let payload = out.len() - start - 5;
         if 4 + payload < block.len() {
             out[start + 1..start + 5].copy_from_slice(&(payload as u32).to_le_bytes());
@@ -395,18 +397,20 @@ fn decode_blocks(
     out: &mut [u8],
     threads: usize,
 ) -> Result<(), Huff0Error> {
-    let one = |(i, (b, o)): (usize, (&BlockRef<'_>, &mut [u8]))| {
-        decode_block(b, o).map_err(|e| e.at_block(i))?;
+    // One decoding table per thread, refilled for each block.
+    let one = |dec: &mut Box<DecTable>, (i, (b, o)): (usize, (&BlockRef<'_>, &mut [u8]))| {
+        decode_block(b, o, dec).map_err(|e| e.at_block(i))?;
         let mut crc = crc32fast::Hasher::new();
         crc.update(o);
         Ok::<_, Huff0Error>(crc)
     };
     let crcs: Vec<Result<crc32fast::Hasher, Huff0Error>> = if threads == 1 || blocks.len() <= 1 {
+        let mut dec = DecTable::boxed();
         blocks
             .iter()
             .zip(out.chunks_mut(h.block_size))
             .enumerate()
-            .map(one)
+            .map(|x| one(&mut dec, x))
             .collect()
     } else {
         in_pool(threads, || {
@@ -414,7 +418,7 @@ fn decode_blocks(
                 .par_iter()
                 .zip(out.par_chunks_mut(h.block_size))
                 .enumerate()
-                .map(one)
+                .map_init(DecTable::boxed, one)
                 .collect()
         })
     };
@@ -433,7 +437,7 @@ fn decode_blocks(
 }
 
 /// Decode one located block into `out` (its original length).
-fn decode_block(b: &BlockRef<'_>, out: &mut [u8]) -> Result<(), Huff0Error> {
+fn decode_block(b: &BlockRef<'_>, out: &mut [u8], dec: &mut DecTable) -> Result<(), Huff0Error> {
     match b.kind {
         BLOCK_RAW => out.copy_from_slice(b.payload),
         BLOCK_RLE => out.fill(b.payload[0]),
@@ -441,11 +445,13 @@ fn decode_block(b: &BlockRef<'_>, out: &mut [u8]) -> Result<(), Huff0Error> {
             let bad = |reason| Huff0Error::BadCodeLengths { block: 0, reason };
             let (lens, used) = read_lengths(b.payload).map_err(bad)?;
             let max_len = check_lengths(&lens).map_err(bad)?;
-            let mut dec = [0u16; DTABLE_SIZE];
-            fill_dec_table(&lens, &mut dec);
             let body = &b.payload[used..];
             check_body_size(body, out.len())?;
-            decode::decode_body(&dec, max_len, body, out)?;
+            // The decoder's rule for the multi-symbol table (see
+            // `decode::decode_body`): skip building it when it will not run.
+            let multi = (body.len() as u64) * 8 <= out.len() as u64 * decode::MULTI_MAX_BITS;
+            dec.fill(&lens, max_len, multi);
+            decode::decode_body(dec, body, out)?;
         }
     }
     Ok(())
@@ -474,7 +480,7 @@ pub fn encode_block_with(table: &Table, input: &[u8]) -> Result<Vec<u8>, Huff0Er
         }
     }
     let mut out = Vec::with_capacity(JUMP_TABLE_SIZE + input.len() * 3 / 2 + 16);
-    encode_body(&table.enc, table.max_len(), input, &mut out);
+    encode_body(&table.enc, table.max_len(), input, None, &mut out);
     Ok(out)
 }
 
@@ -514,5 +520,5 @@ pub fn decode_block_with(
 /// original length).
 pub fn decode_block_into(table: &Table, bytes: &[u8], out: &mut [u8]) -> Result<(), Huff0Error> {
     check_body_size(bytes, out.len())?;
-    decode::decode_body(&table.dec, table.max_len(), bytes, out)
+    decode::decode_body(&table.dec, bytes, out)
 }

@@ -7,16 +7,30 @@
 //! [`crate::huffman::build::codes_from_lengths`], bit-reversed because the
 //! streams are written LSB-first (see [`super::encode`]).
 //!
-//! The decoder's table has `2^12` entries indexed by the next 12 bits of a
-//! stream. A code of length `L` has its bit-reversed code in the low `L`
-//! bits of the index and owns all `2^(12-L)` entries that share them, so a
-//! single lookup yields the symbol and the bits to consume, whatever the
-//! following bits are. Each entry is `length | symbol << 8` in a `u16` (the
-//! length in the low byte, so that it can be the shift count as it is): the
-//! whole table is 8 KiB and stays in L1. Because the code is complete, every
-//! entry is filled: a corrupt stream decodes to *some* bytes (caught by the
-//! stream-size check and the CRC), never to an invalid entry, so the hot loop
-//! has no error branch.
+//! The decoder keeps two tables ([`DecTable`]):
+//!
+//! * `single`: `2^12` entries indexed by the next 12 bits of a stream. A code
+//!   of length `L` has its bit-reversed code in the low `L` bits of the index
+//!   and owns all `2^(12-L)` entries that share them, so one lookup yields
+//!   the symbol and the bits to consume, whatever the following bits are.
+//!   Each entry is `length | symbol << 8` in a `u16`. It serves the last few
+//!   bytes of each stream, and is the building block of the other table.
+//! * `multi`: `2^T` entries (`T` = 11, or 12 when the code has 12-bit codes)
+//!   that decode up to **three** symbols per lookup: every symbol whose code
+//!   lies entirely within the next `T` bits, in order. An entry packs, from
+//!   bit 0 up, the total bits consumed (6 bits), the three symbols (8 bits
+//!   each; unused ones 0) and the symbol count (2 bits, 1..=3) on top, so the
+//!   decoder's hot loop uses it with a shift (the bits, the shift count taken
+//!   modulo 64), a 4-byte store of `entry >> 6` (the symbols, plus one
+//!   don't-care byte that the next store overwrites) and `entry >> 30` (how
+//!   far the output advances). On skewed data (exponent bytes, about 2.7 bits
+//!   per byte) one lookup yields close to three bytes: the table turns the
+//!   per-byte dependency chain into a per-11-bits one.
+//!
+//! Because the code is complete, every entry of both tables is filled: a
+//! corrupt stream decodes to *some* bytes (caught by the stream-size check
+//! and the CRC), never to an invalid entry, so the hot loop has no error
+//! branch.
 //!
 //! Why complete codes only: the length-limited builder always produces one,
 //! and insisting on it on the decoding side both removes the "no symbol"
@@ -43,14 +57,49 @@ pub const DEFAULT_MAX_BITS: u32 = 11;
 
 pub(crate) const DTABLE_SIZE: usize = 1 << MAX_TABLE_BITS;
 
-/// Decoding table: `length | symbol << 8`, indexed by the next 12 bits.
-pub(crate) type DecTable = [u16; DTABLE_SIZE];
-/// Encoding table: bit-reversed code and length per byte, in two arrays
-/// (two plain loads are cheaper in the encoder's loop than unpacking one).
+/// Decoding tables (module docs): `single` by the next 12 bits, `multi` by
+/// the next `log` bits (11 or 12).
+#[derive(Clone)]
+pub(crate) struct DecTable {
+    pub(crate) single: [u16; DTABLE_SIZE],
+    pub(crate) multi: [u32; DTABLE_SIZE],
+    pub(crate) log: u32,
+    /// `multi` is filled for the current lengths.
+    pub(crate) has_multi: bool,
+}
+
+impl DecTable {
+    /// An empty table on the heap (24 KiB), to be [`fill`](Self::fill)ed:
+    /// decoders keep one per thread and refill it per block, rather than
+    /// build and move a new one.
+    pub(crate) fn boxed() -> Box<DecTable> {
+        Box::new(DecTable {
+            single: [0; DTABLE_SIZE],
+            multi: [0; DTABLE_SIZE],
+            log: MAX_TABLE_BITS,
+            has_multi: false,
+        })
+    }
+
+    /// Fill the tables for a checked (complete) set of lengths whose
+    /// longest code is `max_len` bits; the multi-symbol one only if
+    /// `multi` (a block that will not use it skips its cost).
+    pub(crate) fn fill(&mut self, lens: &[u8; 256], max_len: u32, multi: bool) {
+        self.log = if max_len <= 11 { 11 } else { 12 };
+        fill_dec_table(lens, &mut self.single);
+        self.has_multi = multi;
+        if multi {
+            fill_multi(&self.single, self.log, &mut self.multi);
+        }
+    }
+}
+/// Encoding table: the bit-reversed code and length of each byte, and the
+/// form the encoder's loop uses, `code << (64 - len) | len` in one `u64`
+/// (see [`super::encode`]; 0 for bytes without a code).
 #[derive(Clone)]
 pub(crate) struct EncTable {
     pub(crate) codes: [u16; 256],
-    pub(crate) lens: [u8; 256],
+    pub(crate) packed: [u64; 256],
 }
 
 /// Counts of each byte value in `data` (saturating at `u32::MAX`).
@@ -128,26 +177,72 @@ pub(crate) fn check_lengths(lens: &[u8; 256]) -> Result<u32, &'static str> {
 pub(crate) fn enc_table(lens: &[u8; 256]) -> EncTable {
     let mut enc = EncTable {
         codes: [0; 256],
-        lens: *lens,
+        packed: [0; 256],
     };
     enc.codes.copy_from_slice(&codes_from_lengths(lens));
+    for ((p, &c), &l) in enc.packed.iter_mut().zip(&enc.codes).zip(lens) {
+        if l != 0 {
+            *p = u64::from(c) << (64 - u32::from(l)) | u64::from(l);
+        }
+    }
     enc
 }
 
-/// Fill `dec` for a checked (complete) set of lengths.
-pub(crate) fn fill_dec_table(lens: &[u8; 256], dec: &mut DecTable) {
+/// Fill the single-symbol table for a checked (complete) set of lengths.
+///
+/// By doubling, as libdeflate builds its tables: after the codes of length
+/// `l` are placed, entries `0..2^l` are right for every index whose code is
+/// at most `l` bits long (such an entry depends only on the index's low `l`
+/// bits). Copying them to `2^l..2^(l+1)` keeps that true one bit wider, and
+/// the codes of length `l + 1` then take their own index. So a code costs
+/// one store, and the rest is 8 KiB of block copies.
+fn fill_dec_table(lens: &[u8; 256], dec: &mut [u16; DTABLE_SIZE]) {
     let codes = codes_from_lengths(lens);
+    let mut by_len = [[0u8; 256]; MAX_TABLE_BITS as usize + 1];
+    let mut count = [0usize; MAX_TABLE_BITS as usize + 1];
     for (s, &l) in lens.iter().enumerate() {
-        if l == 0 {
-            continue;
+        let l = usize::from(l).min(MAX_TABLE_BITS as usize);
+        by_len[l][count[l]] = s as u8;
+        count[l] += 1;
+    }
+    for l in 1..=MAX_TABLE_BITS as usize {
+        let size = 1usize << l;
+        let (lo, hi) = dec.split_at_mut(size / 2);
+        hi[..size / 2].copy_from_slice(lo);
+        for &s in &by_len[l][..count[l]] {
+            let s = usize::from(s);
+            // `codes[s] < 2^l`: the entry is inside the filled part.
+            dec[usize::from(codes[s]) & (size - 1)] = l as u16 | (s as u16) << 8;
         }
-        let entry = u16::from(l) | (s as u16) << 8;
-        let step = 1usize << l;
-        // `codes[s] < 2^l`, so these indices are exactly the entries whose
-        // low `l` bits are the code.
-        for e in dec.iter_mut().skip(usize::from(codes[s])).step_by(step) {
-            *e = entry;
-        }
+    }
+}
+
+/// Fill the multi-symbol table (module docs) of `2^log` entries from the
+/// single-symbol one. Entry `i`: decode a symbol from `i`, then another from
+/// the bits that remain, and a third, keeping each only if its code ends
+/// within the `log` bits. A code of `l` bits read from `i >> used` is only
+/// looked at when `used + l <= log`, so the zero bits shifted in above the
+/// index never decide a symbol. Branch-free: the choices are data.
+fn fill_multi(single: &[u16; DTABLE_SIZE], log: u32, multi: &mut [u32; DTABLE_SIZE]) {
+    let n = 1usize << log;
+    for (i, m) in multi.iter_mut().take(n).enumerate() {
+        let e0 = u32::from(single[i & (DTABLE_SIZE - 1)]);
+        let l0 = e0 & 0xFF;
+        let e1 = u32::from(single[(i >> l0) & (DTABLE_SIZE - 1)]);
+        let l01 = l0 + (e1 & 0xFF);
+        let e2 = u32::from(single[(i >> (l01 & 31)) & (DTABLE_SIZE - 1)]);
+        let l012 = l01 + (e2 & 0xFF);
+        let ok1 = u32::from(l01 <= log);
+        let ok2 = ok1 & u32::from(l012 <= log);
+        let bits = if ok2 == 1 {
+            l012
+        } else if ok1 == 1 {
+            l01
+        } else {
+            l0
+        };
+        let syms = (e0 >> 8) | (ok1 * (e1 >> 8)) << 8 | (ok2 * (e2 >> 8)) << 16;
+        *m = bits | syms << 6 | (1 + ok1 + ok2) << 30;
     }
 }
 
@@ -257,13 +352,15 @@ impl Table {
     pub fn from_lengths(lens: &[u8; 256]) -> Result<Table, Huff0Error> {
         let max_len = check_lengths(lens)
             .map_err(|reason| Huff0Error::BadCodeLengths { block: 0, reason })?;
-        let mut dec = Box::new([0u16; DTABLE_SIZE]);
-        fill_dec_table(lens, &mut dec);
         Ok(Table {
             lens: *lens,
             max_len,
             enc: enc_table(lens),
-            dec,
+            dec: {
+                let mut d = DecTable::boxed();
+                d.fill(lens, max_len, true);
+                d
+            },
         })
     }
 
@@ -378,11 +475,34 @@ mod tests {
                 prop_assert!(*c == 0 || *l != 0);
             }
             // Every decode entry maps back to a symbol whose code matches.
-            for (i, &e) in t.dec.iter().enumerate() {
+            for (i, &e) in t.dec.single.iter().enumerate() {
                 let (s, l) = ((e >> 8) as usize, u32::from(e & 0xFF));
                 prop_assert_eq!(u32::from(t.lengths()[s]), l);
                 let code = u32::from(t.enc.codes[s]);
                 prop_assert_eq!(i as u32 & ((1 << l) - 1), code);
+            }
+            // Every multi-symbol entry is the longest run of at most three
+            // whole codes at the start of its index.
+            let log = t.dec.log;
+            prop_assert_eq!(log, if t.max_len() <= 11 { 11 } else { 12 });
+            for i in 0..1usize << log {
+                let e = t.dec.multi[i];
+                let (mut at, mut n) = (0u32, 0u32);
+                let mut syms = 0u32;
+                while n < 3 {
+                    let s = t.dec.single[(i >> at) & (DTABLE_SIZE - 1)];
+                    let l = u32::from(s & 0xFF);
+                    if at + l > log {
+                        break;
+                    }
+                    syms |= u32::from(s >> 8) << (8 * n);
+                    at += l;
+                    n += 1;
+                }
+                prop_assert!(n >= 1);
+                prop_assert_eq!(e & 63, at);
+                prop_assert_eq!((e >> 6) & 0xFF_FFFF, syms);
+                prop_assert_eq!(e >> 30, n);
             }
             let mut out = Vec::new();
             t.write_to(&mut out);

@@ -179,12 +179,14 @@ fn header_errors_are_specific() {
         "truncated scalezip Huffman stream: the 26-byte header needs 26 bytes but the input has 2"
     );
     assert_eq!(decompress(b"PK\x03\x04", 1), Err(Huff0Error::NotHuff0));
-    let mut v = c.clone();
-    v[4] = 2;
-    assert_eq!(
-        decompress(&v, usize::MAX),
-        Err(Huff0Error::UnsupportedVersion(2))
-    );
+    for version in [1, 3] {
+        let mut v = c.clone();
+        v[4] = version;
+        assert_eq!(
+            decompress(&v, usize::MAX),
+            Err(Huff0Error::UnsupportedVersion(version))
+        );
+    }
     let mut v = c.clone();
     v[5] = 1;
     assert!(matches!(
@@ -339,5 +341,32 @@ proptest! {
     fn damaged_bodies_never_panic(body in prop::collection::vec(any::<u8>(), 0..200), out_len in 0usize..2000, bits in 8u32..=12) {
         let t = Table::from_histogram(&histogram(&skewed(5000, 3)), bits).unwrap();
         let _ = decode_block_with(&t, &body, out_len);
+    }
+}
+
+#[test]
+fn uneven_quarters_round_trip() {
+    // The four streams of a block run out at different times: one quarter
+    // of near-constant bytes (three per lookup), one uniform (one per
+    // lookup), so the decoder's four-reader loop hands over to the
+    // three-, two- and one-reader loops.
+    let q = MAX_BLOCK_SIZE / 4;
+    let mut data = Vec::new();
+    data.extend(rng_bytes(q, 20).iter().map(|&b| u8::from(b < 8)));
+    data.extend(rng_bytes(q, 21));
+    data.extend(skewed(q, 22));
+    data.extend(text(q));
+    for bits in [8, 11, 12] {
+        let o = Options {
+            max_bits: bits,
+            ..Options::default()
+        };
+        round_trip(&data, &o);
+        // Also with the uniform quarter last, and odd sizes.
+        let mut d2 = data.clone();
+        d2.rotate_left(q);
+        for n in [d2.len(), d2.len() - 1, d2.len() - 3, 1000, 97] {
+            round_trip(&d2[..n], &o);
+        }
     }
 }
