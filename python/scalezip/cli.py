@@ -40,6 +40,7 @@ EPILOG = r"""examples:
   tar c dir | scalezip compress - > dir.tar.gz
   scalezip decompress big.log.gz             -> big.log
   scalezip info big.log.gz
+  scalezip lm scaling --tiny --out /tmp/s    bits/byte vs model size (needs torch)
 """
 
 
@@ -300,6 +301,16 @@ def _header_fields(codec: str, path: str) -> dict[str, Any]:
     return out
 
 
+def _cmd_lm(argv: list[str]) -> int:
+    """``scalezip lm scaling ...``, handed whole to scalezip.lm.scaling (which needs torch)."""
+    if argv[:1] != ["scaling"]:
+        print("usage: scalezip lm scaling [DATA] [--out DIR] [--sizes ...]", file=sys.stderr)
+        return 2
+    from .lm.scaling import main as scaling_main
+
+    return scaling_main(argv[1:])
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scalezip",
@@ -361,12 +372,16 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("files", nargs="+", metavar="FILE")
     i.add_argument("-c", "--codec", choices=names, help="codec (default: detected)")
     i.set_defaults(func=_cmd_info)
+
+    sub.add_parser("lm", help="neural byte models: 'scalezip lm scaling --help' (needs torch)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["lm"]:
+        return _cmd_lm(argv[1:])
     commands = {"bench", "compress", "decompress", "info", "-h", "--help", "--version"}
     if not argv or argv[0] not in commands:
         # No command: options belong to the default command, 'bench'.
