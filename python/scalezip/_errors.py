@@ -20,6 +20,7 @@ __all__ = [
     "LzwError",
     "CmError",
     "TensorError",
+    "QuantError",
 ]
 
 
@@ -59,3 +60,11 @@ class TensorError(ScalezipError):
 class CmError(ScalezipError):
     """Invalid, truncated or corrupt context-mixing (``SZCM``) data
     (``scalezip.cm.error``)."""
+
+
+class QuantError(ScalezipError, ValueError):
+    """Weights that cannot be quantized as asked (NaN/infinity, a scale that
+    overflows, buffers or a state dict that do not fit the layout).
+
+    Also a ``ValueError``.
+    """

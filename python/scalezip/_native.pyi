@@ -38,6 +38,10 @@ __all__ = [
     "tensor_decode_into",
     "tensor_encode",
     "tensor_entropy_ideal",
+    "quant_convert",
+    "quant_dequantize",
+    "quant_quantize",
+    "quant_simd_isa",
 ]
 
 __version__: str
@@ -127,6 +131,37 @@ def huffman_encode_block(data: Any, lengths: list[int]) -> bytes: ...
 def huffman_decode_block(data: Any, lengths: list[int], size: int) -> bytes: ...
 def lzw_compress(data: Any, /, max_bits: int = 16) -> bytes: ...
 def lzw_decompress(data: Any, /) -> bytes: ...
+def quant_quantize(
+    src: Any,
+    dtype: str,
+    outer: int,
+    channels: int,
+    inner: int,
+    bits: int,
+    symmetric: bool,
+    out: Any,
+    *,
+    fp16_scales: bool = False,
+    threads: int = 0,
+    simd: bool = True,
+) -> tuple[bytes, bytes]: ...
+def quant_dequantize(
+    q: Any,
+    scales: Any,
+    zeros: Any,
+    outer: int,
+    channels: int,
+    inner: int,
+    bits: int,
+    symmetric: bool,
+    dtype: str,
+    out: Any,
+    *,
+    threads: int = 0,
+    simd: bool = True,
+) -> None: ...
+def quant_convert(src: Any, src_dtype: str, out: Any, out_dtype: str) -> None: ...
+def quant_simd_isa() -> str: ...
 
 @final
 class LzwCompressor:

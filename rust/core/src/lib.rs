@@ -22,6 +22,8 @@
 //!   arithmetic coder), levels selecting model memory.
 //! - [`rangecoder`]: binary arithmetic coder and multi-symbol range coder
 //!   for model-driven compression.
+//! - [`quant`]: int8 / packed int4 weight quantization and bf16/fp16
+//!   conversions (scales per tensor, channel or group).
 //!
 //! Untrusted input never panics: decoders return [`error`] values, and every
 //! allocation they make is bounded by the caller's output limit.
@@ -40,6 +42,7 @@ pub mod inflate;
 pub mod lz77;
 pub mod lzw;
 pub mod parallel;
+pub mod quant;
 pub mod rangecoder;
 pub mod tables;
 pub mod tensor;

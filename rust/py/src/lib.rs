@@ -14,6 +14,7 @@ mod errors;
 mod gil;
 mod huff0;
 mod lzw;
+mod quant;
 mod tensor;
 
 use buffer::{ByteView, ByteViewMut};
@@ -487,6 +488,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     tensor::register(m)?;
     entropy::register(m)?;
     cm::register(m)?;
+    quant::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
