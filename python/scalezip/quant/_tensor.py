@@ -67,11 +67,17 @@ def _params_torch(
     qmax, levels = (7.0, 15.0) if bits == 4 else (127.0, 255.0)
     mn = x3.amin(dim=(0, 2))
     mx = x3.amax(dim=(0, 2))
+    # Divide by a tensor, not a Python number: on CUDA, torch turns division
+    # by a scalar into multiplication by its reciprocal, which is one ulp off
+    # the Rust kernels' (and the CPU's) correctly rounded quotient for some
+    # inputs (found by benches/gpu_check.py on an H200).
     if symmetric:
-        scale = torch.maximum(-mn, mx) / qmax
+        amax = torch.maximum(-mn, mx)
+        scale = torch.div(amax, torch.full_like(amax, qmax))
     else:
         mn0 = torch.clamp(mn, max=0.0)
-        scale = (torch.clamp(mx, min=0.0) - mn0) / levels
+        rng = torch.clamp(mx, min=0.0) - mn0
+        scale = torch.div(rng, torch.full_like(rng, levels))
     if fp16_scales:
         scale = scale.half().float()
     if bool(torch.isinf(scale).any()):
