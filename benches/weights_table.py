@@ -15,6 +15,9 @@ every sign and mantissa bit raw. ``file`` is scalezip's ratio on the
 and the peak memory that ``compress_file`` added over the interpreter's,
 measured in a child process, against the largest tensor.
 
+``scalezip range`` is ``method="range"`` (planes range-coded where smaller)
+with its median speeds.
+
 zipnn 0.5.4 rotates its input's bits in place, so it is always given a copy.
 Needs numpy, torch, zstandard, zipnn and the MiniLM package.
 """
@@ -118,9 +121,10 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print(
         "| dtype | MB | scalezip | zipnn | zstd-3 | zlib-6 | ideal (order-0) | "
-        "scalezip file | compress MB/s scalezip / zipnn | decompress MB/s scalezip / zipnn |"
+        "scalezip file | compress MB/s scalezip / zipnn | decompress MB/s scalezip / zipnn | "
+        "scalezip range (MB/s c / d) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     tmp = tempfile.TemporaryDirectory()
     for name, (arr, zdtype, ideal_chunk) in cases.items():
         if isinstance(arr, torch.Tensor):
@@ -129,8 +133,8 @@ def main(argv: list[str] | None = None) -> None:
             raw = arr.view(np.uint8)
         n = raw.nbytes
         zn = zipnn.ZipNN(bytearray_dtype=zdtype, threads=zthreads)
-        rows: dict[str, list[float]] = {"sc": [], "sd": [], "zc": [], "zd": []}
-        blob = zblob = b""
+        rows: dict[str, list[float]] = {"sc": [], "sd": [], "zc": [], "zd": [], "rc": [], "rd": []}
+        blob = zblob = rblob = b""
         for _ in range(args.repeat):
             dt, blob = timed(lambda a=arr: tensors.compress(a, threads=threads))
             rows["sc"].append(dt)
@@ -141,12 +145,18 @@ def main(argv: list[str] | None = None) -> None:
             rows["sd"].append(dt)
             dt, zback = timed(lambda b=zblob, z=zn: z.decompress(b))
             rows["zd"].append(dt)
+            dt, rblob = timed(lambda a=arr: tensors.compress(a, method="range", threads=threads))
+            rows["rc"].append(dt)
+            dt, rback = timed(lambda b=rblob: tensors.decompress(b, threads=threads))
+            rows["rd"].append(dt)
         if isinstance(back, torch.Tensor):
             back_raw = back.view(torch.int16).numpy().view(np.uint8)
         else:
             back_raw = back.view(np.uint8)
         assert back_raw.tobytes() == raw.tobytes(), "scalezip round trip failed"
         assert bytes(zback) == raw.tobytes(), "zipnn round trip failed"
+        rback_raw = rback.view(torch.int16).numpy() if isinstance(rback, torch.Tensor) else rback
+        assert rback_raw.tobytes() == raw.tobytes(), "scalezip range round trip failed"
         ideal = tensors.entropy_ideal(arr, chunk_elems=ideal_chunk)
         zs = len(zstd.compress(raw.tobytes()))
         zl = len(zlib.compress(raw.tobytes(), 6))
@@ -163,7 +173,8 @@ def main(argv: list[str] | None = None) -> None:
             f"| {name} | {n / 1e6:.1f} | **{len(blob) / n:.4f}** | {len(zblob) / n:.4f} | "
             f"{zs / n:.4f} | {zl / n:.4f} | {ideal / n:.4f} | {file_ratio:.4f} | "
             f"{mbs('sc'):.0f} / {mbs('zc'):.0f} ({mbs('sc') / mbs('zc'):.2f}x) | "
-            f"{mbs('sd'):.0f} / {mbs('zd'):.0f} ({mbs('sd') / mbs('zd'):.2f}x) |"
+            f"{mbs('sd'):.0f} / {mbs('zd'):.0f} ({mbs('sd') / mbs('zd'):.2f}x) | "
+            f"{len(rblob) / n:.4f} ({mbs('rc'):.0f} / {mbs('rd'):.0f}) |"
         )
     st = Path(tmp.name) / "fp32.safetensors"
     largest = max(v.nbytes for v in f32.values())

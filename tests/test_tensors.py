@@ -58,7 +58,7 @@ def test_numpy_round_trip_every_dtype(dtype: type, shape: tuple[int, ...]) -> No
     assert same_bits(back, a)
 
 
-@pytest.mark.parametrize("method", ["auto", "split", "bytes", "joint", "stored"])
+@pytest.mark.parametrize("method", ["auto", "split", "bytes", "joint", "stored", "range"])
 @pytest.mark.parametrize("view", [np.float16, np.int16, np.uint16])
 def test_every_16_bit_pattern(method: str, view: type) -> None:
     # Every NaN payload, both zeros, both infinities, every subnormal.
@@ -83,7 +83,7 @@ def test_float32_specials() -> None:
         0x7FBF_FFFF,
     ]
     a = np.array(bits * 1000, dtype=np.uint32).view(np.float32)
-    for method in ("auto", "split", "bytes", "joint"):
+    for method in ("auto", "split", "bytes", "joint", "range"):
         assert same_bits(tensors.decompress(tensors.compress(a, method=method)), a)
 
 
@@ -204,6 +204,46 @@ def test_not_szt_and_versions() -> None:
     assert issubclass(tensors.error, scalezip.error)
 
 
+def _bf16_weights(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    return (weights(shape, seed=seed).view(np.uint32) >> 16).astype(np.uint16)
+
+
+def test_range_method_smaller_and_round_trips() -> None:
+    a = _bf16_weights((400, 768), seed=3)
+    joint = _native.tensor_encode(a, "BF16", 131072, "joint")
+    rng = _native.tensor_encode(a, "BF16", 131072, "range")
+    assert len(rng) < len(joint)
+    out = np.empty_like(a)
+    _native.tensor_decode_into(rng, "BF16", 131072, out)
+    assert out.tobytes() == a.tobytes()
+    w = weights((300, 500), seed=4)
+    assert same_bits(tensors.decompress(tensors.compress(w, method="range")), w)
+
+
+def test_corrupt_range_planes_raise() -> None:
+    # Range tables cost 2 bytes a symbol: they pay off on big chunks.
+    a = weights((256, 512), seed=5)
+    blob = tensors.compress(a, method="range", chunk_elems=65536)
+    assert len(blob) < len(tensors.compress(a, method="joint", chunk_elems=65536))
+    header_end = 16 + struct.unpack_from("<I", blob, 8)[0] + 4
+    # Dense over the start of each chunk (method, map, range tables), sparse after.
+    positions = list(range(header_end, header_end + 600)) + list(
+        range(header_end, len(blob) - 36 - 16, 1013)
+    )
+    for pos in positions:
+        bad = bytearray(blob)
+        bad[pos] ^= 0xA5
+        try:
+            back = tensors.decompress(bytes(bad))
+        except tensors.error as e:
+            assert "chunk" in str(e), str(e)
+            continue
+        assert same_bits(back, a), pos
+    for cut in range(header_end, len(blob), 4099):
+        with pytest.raises(tensors.error):
+            tensors.decompress(blob[:cut])
+
+
 def test_truncation_anywhere_raises() -> None:
     blob = tensors.compress(weights((50, 100)), chunk_elems=1024)
     for cut in list(range(0, len(blob), max(1, len(blob) // 200))) + [len(blob) - 1]:
@@ -263,7 +303,7 @@ def test_native_decoder_on_garbage(frames: bytes, n: int, dtype: str) -> None:
 @given(
     st.binary(max_size=5000),
     st.sampled_from(sorted(tensors.DTYPES)),
-    st.sampled_from(["auto", "split", "bytes", "joint"]),
+    st.sampled_from(["auto", "split", "bytes", "joint", "range"]),
 )
 def test_random_bits_every_dtype(raw: bytes, dtype: str, method: str) -> None:
     w = tensors.DTYPES[dtype]

@@ -68,7 +68,7 @@ MAGIC = b"SZT0"
 #: Container version written and read.
 VERSION = 1
 #: Layout choices for :func:`compress`.
-METHODS = ("auto", "split", "bytes", "joint", "stored")
+METHODS = ("auto", "split", "bytes", "joint", "stored", "range")
 #: Default elements per chunk (a bf16 chunk is 256 KiB).
 CHUNK_ELEMS = 131072
 MIN_CHUNK_ELEMS = 1024
@@ -649,7 +649,9 @@ def compress(
     ``method``: ``"auto"`` (the smallest layout, judged on a few chunks),
     ``"split"`` (exponent field apart, DFloat11-style), ``"bytes"`` (byte
     planes, ZipNN-style), ``"joint"`` (bf16/fp32: exponent coded jointly
-    with the top two mantissa bits) or ``"stored"``. ``chunk_elems`` elements
+    with the top two mantissa bits), ``"stored"``, or ``"range"`` (the
+    joint layout with planes range-coded where that is smaller: about
+    0.5 % smaller than ``"auto"`` on bf16 weights, several times slower). ``chunk_elems`` elements
     (1024 to 4194304) are coded per chunk, chunks in parallel on
     ``threads`` threads (``None``: all cores); the result does not depend
     on ``threads``. The input is never modified.
@@ -659,11 +661,24 @@ def compress(
         raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     raw, name, shape, kind = _as_bytes(array)
     info = TensorInfo("", name, shape, chunk_elems)
-    buf = io.BytesIO()
-    w = SztWriter(buf, [info], {"kind": kind}, method=method, threads=threads)
+    buf = _Pieces()
+    w = SztWriter(buf, [info], {"kind": kind}, method=method, threads=threads)  # type: ignore[arg-type]
     w.write_tensor(raw)
     w.close()
-    return buf.getvalue()
+    return b"".join(buf.pieces)
+
+
+class _Pieces:
+    """The write() of a binary file that keeps the written objects as they
+    are, to be joined once at the end (a BytesIO would copy the compressed
+    frames in, and again out)."""
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+
+    def write(self, b: bytes) -> int:
+        self.pieces.append(b)
+        return len(b)
 
 
 def decompress(

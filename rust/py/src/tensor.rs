@@ -36,7 +36,7 @@ fn tensor_encode<'py>(
         tensor_err(
             py,
             TensorError::BadArgument(
-                "method must be 'auto', 'split', 'bytes', 'joint' or 'stored'",
+                "method must be 'auto', 'split', 'bytes', 'joint', 'stored' or 'range'",
             ),
         )
     })?;

@@ -479,9 +479,33 @@ pub fn encode_block_with(table: &Table, input: &[u8]) -> Result<Vec<u8>, Huff0Er
             return Err(Huff0Error::SymbolNotInTable { symbol });
         }
     }
+    Ok(encode_covered(table, input))
+}
+
+/// [`encode_block_with`] for a caller that already holds `input`'s byte
+/// histogram (typically the one `table` was built from): coverage is
+/// checked on the 256 counts instead of by reading `input` again. The
+/// histogram must be `input`'s; one that is not gives a body that does not
+/// decode to `input` (never a panic).
+pub fn encode_block_with_histogram(
+    table: &Table,
+    input: &[u8],
+    histogram: &[u32; 256],
+) -> Result<Vec<u8>, Huff0Error> {
+    debug_assert_eq!(histogram, &self::histogram(input));
+    if let Some(symbol) = (0..256).find(|&s| histogram[s] != 0 && table.lengths()[s] == 0) {
+        return Err(Huff0Error::SymbolNotInTable {
+            symbol: symbol as u8,
+        });
+    }
+    Ok(encode_covered(table, input))
+}
+
+/// Code `input`, every byte of which has a code in `table`.
+fn encode_covered(table: &Table, input: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(JUMP_TABLE_SIZE + input.len() * 3 / 2 + 16);
     encode_body(&table.enc, table.max_len(), input, None, &mut out);
-    Ok(out)
+    out
 }
 
 /// [`encode_block_with`] over many blocks, one task per block on

@@ -175,7 +175,8 @@ pub fn encode_frames(
     let one = |planes: &mut Vec<Vec<u8>>, c: &[u8]| {
         let mut frame = Vec::with_capacity(c.len() + 64);
         frame.extend_from_slice(&[0; FRAME_HEADER_SIZE]);
-        codec::encode_chunk(c, dtype, layout, opts.max_bits, planes, &mut frame);
+        let range = opts.method == Method::Range;
+        codec::encode_chunk(c, dtype, layout, opts.max_bits, range, planes, &mut frame);
         let size = (frame.len() - FRAME_HEADER_SIZE) as u32;
         frame[..4].copy_from_slice(&size.to_le_bytes());
         frame[4..8].copy_from_slice(&checksum::crc32(0, c).to_le_bytes());

@@ -164,6 +164,33 @@ pub(crate) fn exponents(dtype: DType, data: &[u8], out: &mut [u8]) {
     }
 }
 
+/// Which exponent values occur in `data` (BF16 or F32 elements): plain
+/// stores into a flag table, with no read-modify-write chain as a
+/// histogram has, which is all the joint layout's ranking needs.
+pub(crate) fn exponents_seen(dtype: DType, data: &[u8]) -> [bool; 256] {
+    let mut seen = [false; 256];
+    match dtype {
+        DType::BF16 => {
+            for c in data.chunks_exact(2) {
+                seen[usize::from(u16::from_le_bytes([c[0], c[1]]) >> 7) & 0xFF] = true;
+            }
+        }
+        DType::F32 => {
+            for c in data.chunks_exact(4) {
+                seen[usize::from((c[3] << 1) | (c[2] >> 7))] = true;
+            }
+        }
+        _ => {
+            let mut e = vec![0u8; data.len() / dtype.itemsize()];
+            exponents(dtype, data, &mut e);
+            for x in e {
+                seen[usize::from(x)] = true;
+            }
+        }
+    }
+    seen
+}
+
 // The drivers below apply a per-element function `f` between elements of
 // `W` bytes and `P` planes. Why this shape: every slice is cut to exactly
 // `n` elements before the loop and each plane is its own local slice, so
@@ -347,6 +374,37 @@ pub(crate) fn split_joint(dtype: DType, data: &[u8], rank: &[u8; 256], planes: &
     }
 }
 
+/// [`split_joint`] with `rank[e] = e - lo` for every exponent `e` of
+/// `data` (all of which must lie in `lo..lo + 64`): the same planes, with
+/// arithmetic instead of a table lookup, so LLVM vectorises the loop.
+pub(crate) fn split_joint_offset(dtype: DType, data: &[u8], lo: u8, planes: &mut [Vec<u8>]) {
+    let n = data.len() / dtype.itemsize();
+    for p in planes.iter_mut() {
+        p.resize(n, 0);
+    }
+    match (dtype, planes) {
+        (DType::BF16, [a, b]) => split2::<2>(data, a, b, |c| {
+            let (lo8, hi) = (c[0], c[1]);
+            let e = (hi << 1) | (lo8 >> 7);
+            [
+                (e.wrapping_sub(lo) << 2) | ((lo8 >> 5) & 3),
+                ((hi & 0x80) >> 2) | (lo8 & 0x1F),
+            ]
+        }),
+        (DType::F32, [a, b, p1, p0]) => split4::<4>(data, a, b, p1, p0, |c| {
+            let (b0, b1, b2, b3) = (c[0], c[1], c[2], c[3]);
+            let e = (b3 << 1) | (b2 >> 7);
+            [
+                (e.wrapping_sub(lo) << 2) | ((b2 >> 5) & 3),
+                ((b3 & 0x80) >> 2) | (b2 & 0x1F),
+                b1,
+                b0,
+            ]
+        }),
+        _ => unreachable!("split_joint_offset called for a dtype without a joint layout"),
+    }
+}
+
 /// Inverse of [`split_joint`], with `map` the chunk's distinct exponents
 /// by rank (unused entries zero: garbage ranks decode to *some* value,
 /// which the chunk's CRC then rejects).
@@ -370,6 +428,41 @@ pub(crate) fn merge_joint(
             o[3] = ((b & 0x20) << 2) | (e >> 1);
         }),
         _ => unreachable!("merge_joint called for a dtype without a joint layout"),
+    }
+}
+
+/// [`merge_joint`] for a map of `len` consecutive exponents from `lo`
+/// (`map[r] = lo + r`). Ranks at or past `len` (only in corrupt data)
+/// give the exponent 0, as the table's zero entries do in [`merge_joint`],
+/// so both merges agree on every input.
+pub(crate) fn merge_joint_offset(
+    dtype: DType,
+    lo: u8,
+    len: usize,
+    planes: &[&[u8]],
+    out: &mut [u8],
+) {
+    let len = len as u8;
+    let exp = move |a: u8| {
+        let r = a >> 2;
+        // Branch-free select: all ones below len, else zero.
+        let keep = 0u8.wrapping_sub(u8::from(r < len));
+        lo.wrapping_add(r) & keep
+    };
+    match (dtype, planes) {
+        (DType::BF16, &[a, b]) => merge2::<2>(a, b, out, |[a, b], o| {
+            let e = exp(a);
+            o[0] = (e << 7) | ((a & 3) << 5) | (b & 0x1F);
+            o[1] = ((b & 0x20) << 2) | (e >> 1);
+        }),
+        (DType::F32, &[a, b, p1, p0]) => merge4::<4>(a, b, p1, p0, out, |[a, b, p1, p0], o| {
+            let e = exp(a);
+            o[0] = p0;
+            o[1] = p1;
+            o[2] = (e << 7) | ((a & 3) << 5) | (b & 0x1F);
+            o[3] = ((b & 0x20) << 2) | (e >> 1);
+        }),
+        _ => unreachable!("merge_joint_offset called for a dtype without a joint layout"),
     }
 }
 
@@ -447,6 +540,10 @@ mod tests {
                     let mut e = vec![0u8; data.len() / w];
                     exponents(dtype, data, &mut e);
                     prop_assert_eq!(&e, &planes[0]);
+                    let seen = exponents_seen(dtype, data);
+                    for x in 0..=255u8 {
+                        prop_assert_eq!(seen[usize::from(x)], e.contains(&x));
+                    }
                 }
                 let mut planes = vec![Vec::new(); w];
                 split_bytes(w, data, &mut planes);
@@ -456,6 +553,52 @@ mod tests {
                 let h = strided_histograms(w, data);
                 for (k, p) in planes.iter().enumerate() {
                     prop_assert_eq!(h[k], crate::huff0::histogram(p));
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn offset_split_matches_ranked_split(
+            data in prop::collection::vec(any::<u8>(), 0..2048),
+            lo in 0u8..=192,
+        ) {
+            for dtype in [DType::BF16, DType::F32] {
+                let w = dtype.itemsize();
+                // Force every exponent into lo..lo + 64.
+                let mut data = data[..data.len() / w * w].to_vec();
+                for c in data.chunks_exact_mut(w) {
+                    let e = lo + ((c[w - 1] << 1) | (c[w - 2] >> 7)) % 64;
+                    c[w - 1] = (c[w - 1] & 0x80) | (e >> 1);
+                    c[w - 2] = (c[w - 2] & 0x7F) | ((e & 1) << 7);
+                }
+                let k = joint_planes(dtype).unwrap();
+                let mut rank = [0u8; 256];
+                for (e, r) in rank.iter_mut().enumerate() {
+                    *r = (e as u8).wrapping_sub(lo);
+                }
+                let mut a = vec![Vec::new(); k];
+                let mut b = vec![Vec::new(); k];
+                split_joint(dtype, &data, &rank, &mut a);
+                split_joint_offset(dtype, &data, lo, &mut b);
+                prop_assert_eq!(&a, &b);
+                // And back, with any map length (garbage ranks included):
+                // the lookup and arithmetic merges agree byte for byte.
+                for len in [1usize, 17, 64] {
+                    let mut map = [0u8; JOINT_MAX_EXPONENTS];
+                    for (r, m) in map.iter_mut().enumerate().take(len) {
+                        *m = lo.wrapping_add(r as u8);
+                    }
+                    let refs: Vec<&[u8]> = a.iter().map(Vec::as_slice).collect();
+                    let mut x = vec![0u8; data.len()];
+                    let mut y = vec![0u8; data.len()];
+                    merge_joint(dtype, &map, &refs, &mut x);
+                    merge_joint_offset(dtype, lo, len, &refs, &mut y);
+                    prop_assert_eq!(&x, &y);
+                    if len == 64 {
+                        prop_assert_eq!(&x, &data);
+                    }
                 }
             }
         }

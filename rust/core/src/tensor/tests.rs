@@ -53,6 +53,7 @@ fn weights_compress_and_round_trip() {
         Method::Bytes,
         Method::Joint,
         Method::Stored,
+        Method::Range,
     ] {
         let opts = Options {
             method,
@@ -139,7 +140,7 @@ fn special_values_round_trip() {
     // zeros, both infinities, every subnormal.
     let all: Vec<u8> = (0..=u16::MAX).flat_map(|x| x.to_le_bytes()).collect();
     for dtype in [DType::BF16, DType::F16, DType::I16, DType::U16] {
-        for method in [Method::Auto, Method::Split, Method::Bytes] {
+        for method in [Method::Auto, Method::Split, Method::Bytes, Method::Range] {
             roundtrip(
                 &all,
                 dtype,
@@ -240,7 +241,7 @@ proptest! {
     fn random_bits_round_trip(
         data in prop::collection::vec(any::<u8>(), 0..6000),
         dtype in prop::sample::select(DType::ALL.to_vec()),
-        method in prop::sample::select(vec![Method::Auto, Method::Split, Method::Bytes, Method::Joint]),
+        method in prop::sample::select(vec![Method::Auto, Method::Split, Method::Bytes, Method::Joint, Method::Range]),
     ) {
         let w = dtype.itemsize();
         let data = &data[..data.len() / w * w];
@@ -255,4 +256,30 @@ proptest! {
         let mut out = vec![0u8; n * 2];
         let _ = decode_into(&data, DType::BF16, 1024, &mut out, 0, 1);
     }
+}
+
+#[test]
+fn range_planes_are_smaller_and_checked() {
+    let bf = to_bf16(&weights_f32(300_000, 7));
+    let opts = |method| Options {
+        method,
+        ..Options::default()
+    };
+    let joint = roundtrip(&bf, DType::BF16, &opts(Method::Joint));
+    let range = roundtrip(&bf, DType::BF16, &opts(Method::Range));
+    assert!(range.len() < joint.len(), "{} {}", range.len(), joint.len());
+    // Some plane of the first chunk is range-coded: flip bytes all over
+    // the frames; every change is refused (by a check or the CRC), never
+    // a panic or wrong values.
+    assert!(range[FRAME_HEADER_SIZE..].contains(&4));
+    let n = (bf.len() / 2) as u64;
+    for at in (FRAME_HEADER_SIZE..range.len()).step_by(997) {
+        let mut bad = range.clone();
+        bad[at] ^= 0x5A;
+        assert!(decode(&bad, DType::BF16, DEFAULT_CHUNK_ELEMS, n, usize::MAX, 1).is_err());
+    }
+    // Truncating a range body is refused too.
+    let mut cut = range.clone();
+    cut.truncate(range.len() - 1);
+    assert!(decode(&cut, DType::BF16, DEFAULT_CHUNK_ELEMS, n, usize::MAX, 1).is_err());
 }
