@@ -11,7 +11,9 @@
 //!   start of each nibble, to a 16-byte slot (a check byte and the 15
 //!   histories of the nibble's binary tree); a slot is searched among the
 //!   4 of one 64-byte cache line and, when absent, replaces the one seen
-//!   least (lpaq's scheme, so one cache miss per context per nibble);
+//!   least (lpaq's scheme, so one cache miss per context per nibble,
+//!   hidden by prefetching both possible next slots one bit early: see
+//!   `look_ahead`);
 //! - a match model: the last place the previous 7 bytes occurred predicts
 //!   the byte that followed them, with a confidence learned per match
 //!   length;
@@ -28,7 +30,9 @@
 //! match model's index `2^(level + 18)` bytes; everything else is fixed
 //! and small. The history itself is the data being coded (the caller's
 //! input, or the decoder's output), so it costs nothing extra.
-use super::parts::{advise_huge_pages, squash, Apm, Mixer, StateMap, StateTable, Stretch};
+use super::parts::{
+    advise_huge_pages, prefetch, squash, Apm, Mixer, StateMap, StateTable, Stretch,
+};
 
 /// Hashed context models: orders 2, 3, 4, 6, word, word pair.
 const NH: usize = 6;
@@ -123,6 +127,13 @@ pub struct Model {
     table: Vec<Line>,
     ctx: [u64; NH],
     slot: [(usize, usize); NH],
+    // Look-ahead, one bit before a nibble or byte ends: for both values of
+    // the bit to come, the slot hashes of the next nibble and (before a
+    // byte end) the byte contexts and word hashes. Their cache lines are
+    // prefetched then, and the hashes reused when the bit arrives.
+    ahead_h: [[u64; NH]; 2],
+    ahead_ctx: [[u64; NH]; 2],
+    ahead_w: [(u64, u64); 2],
     sm: Vec<StateMap>,
     // Match model.
     ht: Vec<u32>,
@@ -134,8 +145,8 @@ pub struct Model {
     // Mixing and refinement.
     stretch: Stretch,
     x: [i32; NI],
-    m1: Mixer,
-    m2: Mixer,
+    m1: Mixer<NI>,
+    m2: Mixer<NI>,
     a1: Apm,
     a2: Apm,
     pr_mix: i32,
@@ -181,6 +192,9 @@ impl Model {
             table: huge_vec(Self::table_lines(level), Line([[0; 16]; 4])),
             ctx: [0; NH],
             slot: [(0, 0); NH],
+            ahead_h: [[0; NH]; 2],
+            ahead_ctx: [[0; NH]; 2],
+            ahead_w: [(0, 0); 2],
             sm,
             ht: huge_vec(Self::match_entries(level), 0),
             mptr: 0,
@@ -190,8 +204,8 @@ impl Model {
             msm: StateMap::new(64, 1023),
             stretch: Stretch::new(),
             x: [0; NI],
-            m1: Mixer::new(NI, M1_CONTEXTS, 6),
-            m2: Mixer::new(NI, M2_CONTEXTS, 6),
+            m1: Mixer::new(M1_CONTEXTS, 6),
+            m2: Mixer::new(M2_CONTEXTS, 6),
             a1: Apm::new(A1_CONTEXTS, 7),
             a2: Apm::new(A2_CONTEXTS, 7),
             pr_mix: 2048,
@@ -211,7 +225,7 @@ impl Model {
     }
 
     /// Locate (or claim) the slot of hash `h` in its cache line.
-    #[inline]
+    #[inline(always)]
     fn find(&mut self, h: u64) -> (usize, usize) {
         let line = (h as usize) & (self.table.len() - 1);
         let chk = (h >> 56) as u8;
@@ -360,20 +374,17 @@ impl Model {
             self.c0 = 1;
             self.bitpos = 0;
             self.pos += 1;
-            (self.w0, self.w1) = word_step(self.w0, self.w1, byte);
-            self.byte_contexts();
+            // Computed one bit ago by `look_ahead` for this bit value.
+            (self.w0, self.w1) = self.ahead_w[yi];
+            self.ctx = self.ahead_ctx[yi];
         }
+        // The second APM's table misses the inner caches; its row for the
+        // next prediction is known now.
+        self.a2.prefetch(self.apm_contexts().1);
         let new_slots = self.bitpos == 0 || self.bitpos == 4;
-        let mut hashes = [0u64; NH];
-        if new_slots {
-            let nib = if self.bitpos == 0 {
-                0
-            } else {
-                u64::from(self.c0)
-            };
-            for (h, &c) in hashes.iter_mut().zip(&self.ctx) {
-                *h = hash2(c, nib);
-            }
+        let hashes = self.ahead_h[yi];
+        if self.bitpos == 3 || self.bitpos == 7 {
+            self.look_ahead();
         }
         // 2. Train everything that predicted this bit.
         self.o0[old_c0] = self.st.next[2 * self.o0[old_c0] as usize + yi];
@@ -405,6 +416,38 @@ impl Model {
             self.nib = old_nib * 2 + yi;
         }
         self.predict();
+    }
+
+    /// One bit before a nibble (`bitpos` 3) or a byte (`bitpos` 7) ends:
+    /// for both values of the last bit, compute the next nibble's slot
+    /// hashes (and at 7 the next byte's contexts) and prefetch the cache
+    /// lines they select, so `find` rarely waits for memory.
+    #[inline(always)]
+    fn look_ahead(&mut self) {
+        let mask = self.table.len() - 1;
+        for y in 0..2usize {
+            let c = (self.c0 << 1) as u64 | y as u64;
+            if self.bitpos == 3 {
+                for (h, &x) in self.ahead_h[y].iter_mut().zip(&self.ctx) {
+                    *h = hash2(x, c);
+                }
+            } else {
+                let byte = (c & 0xff) as u8;
+                let c4 = (self.c4 << 8) | u64::from(byte);
+                let (w0, w1) = word_step(self.w0, self.w1, byte);
+                let ctx = contexts(c4, w0, w1);
+                for (h, &c) in self.ahead_h[y].iter_mut().zip(&ctx) {
+                    *h = hash2(c, 0);
+                }
+                self.ahead_ctx[y] = ctx;
+                self.ahead_w[y] = (w0, w1);
+                let mh = hash2(0x4d, c4 & 0x00ff_ffff_ffff_ffff) as usize;
+                prefetch(&self.ht[mh & (self.ht.len() - 1)]);
+            }
+            for &h in &self.ahead_h[y] {
+                prefetch(&self.table[(h as usize) & mask]);
+            }
+        }
     }
 
     /// Contexts of the two APM stages for the current position.

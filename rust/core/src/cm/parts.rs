@@ -75,6 +75,24 @@ pub fn advise_huge_pages<T>(v: &mut [T]) {
     let _ = v;
 }
 
+/// Hint that the cache line holding `r` will be read soon, so that a
+/// table read whose address is known a bit early overlaps other work
+/// instead of stalling. Purely advisory: no result depends on it.
+#[allow(unsafe_code)]
+#[inline(always)]
+pub fn prefetch<T>(r: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults and never changes memory; `r` is a
+    // live reference, and SSE (which has the instruction) is part of the
+    // x86-64 baseline.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>((r as *const T).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = r;
+}
+
 /// Lookup table of `stretch`, the inverse of [`squash`].
 pub struct Stretch {
     t: Box<[i16; 4096]>,
@@ -276,24 +294,22 @@ impl StateMap {
 }
 
 /// Mixer weights are 16.16 fixed point; inputs stretched probabilities,
-/// passed in by the caller (the same slice to `mix` and to `update`).
-pub struct Mixer {
-    n: usize,
-    nctx: usize,
-    w: Vec<i32>,
-    base: usize,
+/// passed in by the caller (the same array to `mix` and to `update`).
+/// `N` inputs, a compile-time size, so the loops are fully unrolled with
+/// no bounds checks.
+pub struct Mixer<const N: usize> {
+    w: Vec<[i32; N]>,
+    sel: usize,
     pr: i32,
     lr: i32,
 }
 
-impl Mixer {
-    /// `n` inputs, `contexts` weight vectors, learning rate `lr`.
-    pub fn new(n: usize, contexts: usize, lr: i32) -> Self {
+impl<const N: usize> Mixer<N> {
+    /// `contexts` weight vectors, learning rate `lr`.
+    pub fn new(contexts: usize, lr: i32) -> Self {
         Mixer {
-            n,
-            nctx: contexts,
-            w: vec![(1 << 16) / 4; n * contexts],
-            base: 0,
+            w: vec![[(1 << 16) / 4; N]; contexts.max(1)],
+            sel: 0,
             pr: 2048,
             lr,
         }
@@ -301,32 +317,31 @@ impl Mixer {
 
     /// The mixed prediction of inputs `x`, stretched (clamped to
     /// +-2047), using weight vector `cx`.
-    #[inline]
-    pub fn mix(&mut self, x: &[i32], cx: usize) -> i32 {
-        self.base = cx.min(self.nctx - 1) * self.n;
-        let w = &self.w[self.base..self.base + self.n];
-        let dot: i64 = w
-            .iter()
-            .zip(x)
-            .map(|(&w, &x)| i64::from(w) * i64::from(x))
-            .sum();
+    #[inline(always)]
+    pub fn mix(&mut self, x: &[i32; N], cx: usize) -> i32 {
+        self.sel = cx.min(self.w.len() - 1);
+        let w = &self.w[self.sel];
+        let mut dot = 0i64;
+        for i in 0..N {
+            dot += i64::from(w[i]) * i64::from(x[i]);
+        }
         let d = (dot >> 16).clamp(-2047, 2047) as i32;
         self.pr = squash(d);
         d
     }
 
     /// Train the weights used by the last `mix` of `x` on bit `y`.
-    #[inline]
-    pub fn update(&mut self, x: &[i32], y: bool) {
+    #[inline(always)]
+    pub fn update(&mut self, x: &[i32; N], y: bool) {
         let err = ((i32::from(y) << 12) - self.pr) * self.lr;
-        let w = &mut self.w[self.base..self.base + self.n];
-        for (w, &x) in w.iter_mut().zip(x) {
-            *w = w.saturating_add((x * err) >> 10);
+        let w = &mut self.w[self.sel];
+        for i in 0..N {
+            w[i] = w[i].saturating_add((x[i] * err) >> 10);
         }
     }
 
     pub fn size_bytes(&self) -> usize {
-        self.w.len() * 4
+        self.w.len() * N * 4
     }
 }
 
@@ -364,6 +379,15 @@ impl Apm {
         let base = (cx & self.mask) * 33 + lo;
         self.idx = if w < 64 { base } else { base + 1 };
         (u32::from(self.t[base]) * (128 - w) + u32::from(self.t[base + 1]) * w) >> 11
+    }
+
+    /// Prefetch the points of context `cx`, ahead of a [`pp`](Self::pp)
+    /// in that context (for tables too big for the innermost caches).
+    #[inline(always)]
+    pub fn prefetch(&self, cx: usize) {
+        let base = (cx & self.mask) * 33;
+        prefetch(&self.t[base]);
+        prefetch(&self.t[base + 32]);
     }
 
     #[inline]
