@@ -9,13 +9,18 @@ float32 scales and zero points, so their output is a plain
   (float) zero point to minimise a sparsity-promoting l_p (p = 0.7) norm of
   the rounding error, solved by a proximal (shrinkage) step. Defaults are
   HQQ's: p 0.7, beta 10 growing by 1.01 per step, up to 20 steps, stopping
-  when the mean absolute error stops falling.
+  when the mean absolute error stops falling. Then scale and zero point
+  are refined together: alternately round, and refit scale and offset of
+  each group by least squares on its fixed codes (never raising a group's
+  squared error).
 * **GPTQ** (Frantar et al. 2022), with calibration inputs: quantize the
   weight one input column at a time and spread each column's rounding
   error over the columns not yet quantized, weighted by the inverse of the
   Hessian ``H = 2 X^T X`` of the layer's inputs (dampened by 1 % of its
   mean diagonal). Group scales and zero points are taken from the already
-  error-corrected weights when each group starts, as in the reference code.
+  error-corrected weights when each group starts, as in the reference code;
+  with act order (the default) they are fixed beforehand ("static groups")
+  by HQQ's range search and scale refit.
 """
 
 from __future__ import annotations
@@ -133,6 +138,38 @@ def _hqq_zero(
     return best_zero
 
 
+def _refit(
+    w: torch.Tensor, inv: torch.Tensor, zero: torch.Tensor, levels: float, iters: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Alternate rounding and a least-squares fit of scale and offset.
+
+    With the codes ``q`` fixed, ``w ~ s * q + b`` is an ordinary linear
+    regression per group (closed form); with ``s`` and ``b`` fixed,
+    rounding to the nearest level is optimal. Each half-step can only
+    lower a group's squared error, and the best parameters seen are kept.
+    """
+    best = _sq_err(w, inv, zero, levels)
+    for _ in range(iters):
+        q = torch.clamp(torch.round(w * inv + zero), 0.0, levels)
+        qc = q - q.mean(dim=1, keepdim=True)
+        wm = w.mean(dim=1, keepdim=True)
+        var = (qc * qc).sum(dim=1, keepdim=True)
+        s = (qc * (w - wm)).sum(dim=1, keepdim=True) / torch.clamp(var, min=1e-12)
+        ok = (var > 0) & (s > 1e-12)
+        s = torch.where(ok, s, 1.0 / inv)
+        b = wm - s * q.mean(dim=1, keepdim=True)
+        inv2 = 1.0 / s
+        zero2 = torch.where(ok, -b * inv2, zero)
+        err = _sq_err(w, inv2, zero2, levels)
+        better = err < best
+        if not bool(better.any()):
+            break
+        best = torch.where(better, err, best)
+        inv = torch.where(better, inv2, inv)
+        zero = torch.where(better, zero2, zero)
+    return inv, zero
+
+
 def hqq_quantize(
     weight: torch.Tensor,
     bits: int = 4,
@@ -143,10 +180,12 @@ def hqq_quantize(
     beta: float = 10.0,
     kappa: float = 1.01,
     search: bool = True,
+    refit: int = 20,
 ) -> QuantizedTensor:
     """Asymmetric group-wise quantization with HQQ's zero-point
     optimisation, started (``search=True``) from the range shrink with the
-    smallest squared error of each group."""
+    smallest squared error of each group, followed by up to ``refit``
+    rounds of least-squares refitting of scale and zero point together."""
     _check_finite(weight)
     g = group_size if group_size is not None else weight.shape[-1]
     layout_for(tuple(weight.shape), bits, group_size, 0)
@@ -157,6 +196,8 @@ def hqq_quantize(
     # Keep, per group, whichever zero point has the smaller squared error
     # (the l_0.7 optimum can cost more in l_2 than it gains).
     zero = torch.where(_sq_err(w, inv, zero, levels) <= _sq_err(w, inv, zero0, levels), zero, zero0)
+    if refit:
+        inv, zero = _refit(w, inv, zero, levels, refit)
     codes = torch.clamp(torch.round(w * inv + zero), 0.0, levels)
     scale = 1.0 / inv
     return _from_codes(codes, scale, zero, weight, bits, group_size)
@@ -172,6 +213,7 @@ def gptq_quantize(
     damp: float = 0.01,
     block_size: int = 128,
     act_order: bool = True,
+    refit: int = 20,
 ) -> QuantizedTensor:
     """GPTQ of a Linear ``weight`` [out, in] given ``hessian`` [in, in]
     (sum of x x^T over calibration inputs, any positive scale).
@@ -180,7 +222,8 @@ def gptq_quantize(
     decreasing Hessian diagonal (the most-used inputs first, so the most
     weights are left to absorb their error), with each group's scale and
     zero point fixed beforehand from the original weights ("static
-    groups"; asymmetric groups use the range search of :func:`hqq_quantize`).
+    groups"; asymmetric groups use the range search and ``refit`` rounds of
+    scale refitting of :func:`hqq_quantize`).
     Without it, columns go in order and each group's parameters come from
     the error-corrected weights when the group starts (the reference code).
     """
@@ -211,6 +254,8 @@ def gptq_quantize(
             scales, zeros = s.reshape(rows, ngroups), z.reshape(rows, ngroups)
         else:
             inv0, z0 = _range_search(wg, bits)
+            if refit:
+                inv0, z0 = _refit(wg, inv0, z0, levels, refit)
             scales = (1.0 / inv0).reshape(rows, ngroups)
             zeros = z0.reshape(rows, ngroups)
         perm = torch.argsort(torch.diag(h), descending=True)

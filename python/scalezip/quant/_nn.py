@@ -18,7 +18,7 @@ error) rather than producing a wrong model.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -237,6 +237,55 @@ def _hessians(
     return {n: hs[n] * (2.0 / counts[n]) for n in hs}
 
 
+def _sequential_gptq(
+    model: nn.Module,
+    targets: Sequence[tuple[str, nn.Module, str, nn.Module]],
+    calibration: Iterable[Any],
+    bits: int,
+    group_size: int | None,
+    symmetric: bool,
+) -> None:
+    """GPTQ layer after layer: each Linear's Hessian is measured with the
+    Linears that run before it already quantized, so it corrects the error
+    they made too. Each pass over the calibration data quantizes the
+    first-running remaining Linear together with every remaining Linear fed
+    the very same input tensor (e.g. attention's query, key and value)."""
+    batches = list(calibration)
+    if not batches:
+        raise QuantError("calibration gave no inputs")
+    remaining = {n: (p, c, m) for n, p, c, m in targets if isinstance(m, nn.Linear)}
+    while remaining:
+        order: list[str] = []
+        inputs: dict[str, int] = {}
+
+        def hook(name: str, order: list[str] = order, inputs: dict[str, int] = inputs) -> Any:
+            def f(_m: nn.Module, args: tuple[Any, ...]) -> None:
+                if name not in inputs:
+                    order.append(name)
+                    inputs[name] = id(args[0])
+
+            return f
+
+        hooks = [m.register_forward_pre_hook(hook(n)) for n, (_, _, m) in remaining.items()]
+        try:
+            with torch.no_grad():
+                _run(model, batches[0])
+        finally:
+            for hk in hooks:
+                hk.remove()
+        if not order:  # Linears the calibration never reaches: plain GPTQ impossible
+            raise QuantError(f"calibration never reaches {sorted(remaining)}")
+        stage = [n for n in order if inputs[n] == inputs[order[0]]]
+        hs = _hessians(model, stage, batches)
+        for name in stage:
+            parent, cname, mod = remaining.pop(name)
+            assert isinstance(mod, nn.Linear)
+            new = QuantLinear.from_linear(
+                mod, bits, group_size, symmetric, method="gptq", hessian=hs[name]
+            )
+            setattr(parent, cname, new)
+
+
 def _children(model: nn.Module) -> Iterator[tuple[str, nn.Module, str, nn.Module]]:
     for pname, parent in list(model.named_modules()):
         for cname, child in list(parent.named_children()):
@@ -253,16 +302,22 @@ def quantize_model(
     skip: Iterable[str] = ("lm_head",),
     *,
     embeddings: bool = False,
+    sequential: bool = False,
 ) -> nn.Module:
     """Replace every ``nn.Linear`` (and, with ``embeddings=True``, every
     ``nn.Embedding``) of ``model`` in place by its quantized twin; return
     ``model``.
 
     ``method``: ``"rtn"`` (round to nearest), ``"hqq"`` (calibration-free
-    zero-point optimisation, asymmetric) or ``"gptq"`` (needs
+    zero-point and scale optimisation, asymmetric) or ``"gptq"`` (needs
     ``calibration``: an iterable of model inputs, each a dict of keyword
     arguments, a tuple of positional ones, or one tensor). Embedding tables
     use RTN with ``method="rtn"`` and HQQ otherwise (GPTQ needs a matmul).
+    With ``sequential=True``, GPTQ quantizes the Linears in the order
+    they run, measuring each one's inputs with the ones before it already
+    quantized (one pass over ``calibration`` per stage of Linears sharing an
+    input; slower, and on all-MiniLM-L6-v2 no better: see docs/quant.md);
+    by default all inputs come from the float model in one pass.
     ``skip``: module names (or ``fnmatch`` patterns, or name suffixes) left
     in float.
     """
@@ -280,7 +335,18 @@ def quantize_model(
     if method == "gptq":
         if calibration is None:
             raise QuantError("method='gptq' needs calibration inputs")
-        hs = _hessians(model, [n for n, *_ in targets if isinstance(_[-1], nn.Linear)], calibration)
+        if sequential:
+            # Embedding tables first, so the Linears see their quantized output.
+            for _name, parent, cname, mod in targets:
+                if isinstance(mod, nn.Embedding):
+                    emb = QuantEmbedding.from_embedding(mod, bits, group_size, method="hqq")
+                    setattr(parent, cname, emb)
+            _sequential_gptq(model, targets, calibration, bits, group_size, symmetric)
+            return model
+        else:
+            hs = _hessians(
+                model, [n for n, *_ in targets if isinstance(_[-1], nn.Linear)], calibration
+            )
     for name, parent, cname, mod in targets:
         new: nn.Module
         if isinstance(mod, nn.Linear):
