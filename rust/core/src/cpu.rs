@@ -20,6 +20,8 @@ use std::sync::OnceLock;
 pub struct Features {
     /// BMI1 + BMI2 (x86-64).
     pub bmi2: bool,
+    /// AVX2 (x86-64).
+    pub avx2: bool,
 }
 
 /// True when `SCALEZIP_NO_SIMD` asks for the portable kernels only.
@@ -41,6 +43,7 @@ fn detect() -> Features {
         Features {
             bmi2: std::arch::is_x86_feature_detected!("bmi1")
                 && std::arch::is_x86_feature_detected!("bmi2"),
+            avx2: std::arch::is_x86_feature_detected!("avx2"),
         }
     }
     #[cfg(not(target_arch = "x86_64"))]

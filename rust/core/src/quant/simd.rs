@@ -16,7 +16,6 @@
 
 use super::half::Elem;
 use super::kernels::{self, MinMax, RunParams};
-use std::sync::OnceLock;
 
 /// Which build of the kernels to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,18 +26,14 @@ pub enum Isa {
     Avx2,
 }
 
-/// The best build for this CPU, decided once; `SCALEZIP_NO_SIMD` (any
-/// value but empty or "0") forces [`Isa::Generic`].
+/// The best build for this CPU, decided once by [`crate::cpu::features`]
+/// (`SCALEZIP_NO_SIMD`, any value but empty or "0", forces [`Isa::Generic`]).
 pub fn detected() -> Isa {
-    static ISA: OnceLock<Isa> = OnceLock::new();
-    *ISA.get_or_init(|| {
-        let off = std::env::var("SCALEZIP_NO_SIMD").is_ok_and(|v| !v.is_empty() && v != "0");
-        if !off && avx2_available() {
-            Isa::Avx2
-        } else {
-            Isa::Generic
-        }
-    })
+    if crate::cpu::features().avx2 {
+        Isa::Avx2
+    } else {
+        Isa::Generic
+    }
 }
 
 /// `isa` if the CPU can run it, else the baseline.
@@ -50,6 +45,8 @@ pub fn checked(isa: Isa) -> Isa {
     }
 }
 
+/// Whether the CPU has AVX2, whatever `SCALEZIP_NO_SIMD` says (tests and
+/// callers may still ask for the AVX2 build explicitly through [`checked`]).
 #[cfg(target_arch = "x86_64")]
 fn avx2_available() -> bool {
     std::is_x86_feature_detected!("avx2")
@@ -66,7 +63,7 @@ macro_rules! dispatch {
         {
             if $isa == Isa::Avx2 {
                 // SAFETY: `Isa::Avx2` is only produced by `detected()` or
-                // `checked()`, both after `is_x86_feature_detected!("avx2")`.
+                // `checked()`, both after CPUID reported AVX2.
                 return unsafe { $avx2::<E>($($arg),*) };
             }
         }
