@@ -180,6 +180,24 @@ impl BinaryEncoder {
     }
 }
 
+/// The decoders' input: the stream's bytes, then zeros past its end (a
+/// truncated stream decodes to garbage that the container's checksum
+/// rejects, never a panic). `pos` counts every byte asked for.
+#[derive(Debug, Clone)]
+struct ByteInput<D: AsRef<[u8]>> {
+    data: D,
+    pos: usize,
+}
+
+impl<D: AsRef<[u8]>> ByteInput<D> {
+    #[inline(always)]
+    fn next_byte(&mut self) -> u8 {
+        let b = self.data.as_ref().get(self.pos).copied().unwrap_or(0);
+        self.pos = self.pos.saturating_add(1);
+        b
+    }
+}
+
 /// Binary arithmetic decoder over a stream it borrows (`&[u8]`) or owns
 /// (`Vec<u8>`).
 #[derive(Debug, Clone)]
@@ -187,8 +205,7 @@ pub struct BinaryDecoder<D: AsRef<[u8]>> {
     x1: u32,
     x2: u32,
     x: u32,
-    data: D,
-    pos: usize,
+    input: ByteInput<D>,
 }
 
 impl<D: AsRef<[u8]>> BinaryDecoder<D> {
@@ -197,20 +214,12 @@ impl<D: AsRef<[u8]>> BinaryDecoder<D> {
             x1: 0,
             x2: u32::MAX,
             x: 0,
-            data,
-            pos: 0,
+            input: ByteInput { data, pos: 0 },
         };
         for _ in 0..4 {
-            d.x = (d.x << 8) | u32::from(d.next_byte());
+            d.x = (d.x << 8) | u32::from(d.input.next_byte());
         }
         d
-    }
-
-    #[inline(always)]
-    fn next_byte(&mut self) -> u8 {
-        let b = self.data.as_ref().get(self.pos).copied().unwrap_or(0);
-        self.pos = self.pos.saturating_add(1);
-        b
     }
 
     /// Decode one bit coded with the same `p1` the encoder used.
@@ -226,7 +235,7 @@ impl<D: AsRef<[u8]>> BinaryDecoder<D> {
         while (self.x1 ^ self.x2) & 0xff00_0000 == 0 {
             self.x1 <<= 8;
             self.x2 = (self.x2 << 8) | 0xff;
-            self.x = (self.x << 8) | u32::from(self.next_byte());
+            self.x = (self.x << 8) | u32::from(self.input.next_byte());
         }
         bit
     }
@@ -234,7 +243,7 @@ impl<D: AsRef<[u8]>> BinaryDecoder<D> {
     /// Input bytes consumed so far, counting the 4 read ahead; may exceed
     /// the input length when the stream was truncated (zeros were read).
     pub fn position(&self) -> usize {
-        self.pos
+        self.input.pos
     }
 }
 
@@ -384,8 +393,7 @@ impl RangeEncoder {
 pub struct RangeDecoder<D: AsRef<[u8]>> {
     code: u64,
     range: u64,
-    data: D,
-    pos: usize,
+    input: ByteInput<D>,
 }
 
 impl<D: AsRef<[u8]>> RangeDecoder<D> {
@@ -393,20 +401,12 @@ impl<D: AsRef<[u8]>> RangeDecoder<D> {
         let mut d = RangeDecoder {
             code: 0,
             range: RC_MASK,
-            data,
-            pos: 0,
+            input: ByteInput { data, pos: 0 },
         };
         for _ in 0..RC_BITS / 8 {
-            d.code = (d.code << 8) | u64::from(d.next_byte());
+            d.code = (d.code << 8) | u64::from(d.input.next_byte());
         }
         d
-    }
-
-    #[inline(always)]
-    fn next_byte(&mut self) -> u8 {
-        let b = self.data.as_ref().get(self.pos).copied().unwrap_or(0);
-        self.pos = self.pos.saturating_add(1);
-        b
     }
 
     /// The cumulative frequency the next symbol's interval contains, in
@@ -437,7 +437,7 @@ impl<D: AsRef<[u8]>> RangeDecoder<D> {
         self.range = r * u64::from(freq);
         while self.range <= RC_TOP {
             self.range <<= 8;
-            self.code = ((self.code << 8) | u64::from(self.next_byte())) & RC_MASK;
+            self.code = ((self.code << 8) | u64::from(self.input.next_byte())) & RC_MASK;
         }
         Ok(())
     }
@@ -460,7 +460,7 @@ impl<D: AsRef<[u8]>> RangeDecoder<D> {
 
     /// Input bytes consumed so far (may exceed the input when truncated).
     pub fn position(&self) -> usize {
-        self.pos
+        self.input.pos
     }
 }
 
