@@ -41,6 +41,7 @@ EPILOG = r"""examples:
   scalezip decompress big.log.gz             -> big.log
   scalezip info big.log.gz
   scalezip lm scaling --tiny --out /tmp/s    bits/byte vs model size (needs torch)
+  scalezip model compress model.safetensors  -> model.szt, lossless ('scalezip model -h')
 """
 
 
@@ -374,6 +375,7 @@ def _parser() -> argparse.ArgumentParser:
     i.set_defaults(func=_cmd_info)
 
     sub.add_parser("lm", help="neural byte models: 'scalezip lm scaling --help' (needs torch)")
+    sub.add_parser("model", help="checkpoints: 'scalezip model compress|decompress|inspect|eval'")
     return parser
 
 
@@ -382,6 +384,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["lm"]:
         return _cmd_lm(argv[1:])
+    if argv[:1] == ["model"]:
+        from .model_cli import main as model_main
+
+        return model_main(argv[1:])
     commands = {"bench", "compress", "decompress", "info", "-h", "--help", "--version"}
     if not argv or argv[0] not in commands:
         # No command: options belong to the default command, 'bench'.

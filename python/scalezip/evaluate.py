@@ -19,7 +19,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import torch
 from torch import nn
@@ -152,20 +152,40 @@ def evaluate(
     )
 
 
-def format_table(reports: Sequence[Report]) -> str:
-    """A Markdown table of ``reports``."""
-    lines = [
-        "| setting | param bytes | ratio | cosine mean | cosine min | RMSE | max abs | SQNR dB |"
-        " latency ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+def format_table(reports: Sequence[Report], *, full: bool = False) -> str:
+    """A Markdown table of ``reports``; ``full`` adds the bytes before, MSE
+    and MAE columns."""
+    if full:
+        head = (
+            "| setting | bytes before | bytes after | ratio | cosine mean | cosine min | MSE |"
+            " RMSE | MAE | max abs | SQNR dB | latency ms |"
+        )
+        rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    else:
+        head = (
+            "| setting | param bytes | ratio | cosine mean | cosine min | RMSE | max abs |"
+            " SQNR dB | latency ms |"
+        )
+        rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    lines = [head, rule]
     for r in reports:
         f = r.fidelity
-        lines.append(
-            f"| {r.name} | {r.bytes_after:,} | {r.ratio:.2f} | {f.cosine_mean:.4f} | "
-            f"{f.cosine_min:.4f} | {f.rmse:.2e} | {f.max_abs:.2e} | {f.sqnr_db:.1f} | "
-            f"{r.latency_s * 1e3:.1f} |"
-        )
+        cells = [r.name]
+        if full:
+            cells.append(f"{r.bytes_before:,}")
+        cells += [
+            f"{r.bytes_after:,}",
+            f"{r.ratio:.2f}",
+            f"{f.cosine_mean:.4f}",
+            f"{f.cosine_min:.4f}",
+        ]
+        if full:
+            cells.append(f"{f.mse:.2e}")
+        cells.append(f"{f.rmse:.2e}")
+        if full:
+            cells.append(f"{f.mae:.2e}")
+        cells += [f"{f.max_abs:.2e}", f"{f.sqnr_db:.1f}", f"{r.latency_s * 1e3:.1f}"]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -178,8 +198,10 @@ def to_json(reports: Sequence[Report]) -> str:
     )
 
 
-def plot(reports: Sequence[Report], path: str) -> None:
-    """Save a plot of 1 - mean cosine against parameter bytes (log scale)."""
+def plot(reports: Sequence[Report], path: str | IO[bytes], *, format: str | None = None) -> None:
+    """Save a plot of 1 - mean cosine against parameter bytes (log scale)
+    to a path or a binary file (``format``: ``"png"``, ``"svg"``...; by
+    default from the path's suffix, PNG for a file object)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -195,5 +217,7 @@ def plot(reports: Sequence[Report], path: str) -> None:
     ax.set_yscale("log")
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    if format is None and not isinstance(path, str):
+        format = "png"
+    fig.savefig(path, dpi=120, format=format)
     plt.close(fig)
