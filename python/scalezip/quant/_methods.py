@@ -16,8 +16,8 @@ float32 scales and zero points, so their output is a plain
 * **GPTQ** (Frantar et al. 2022), with calibration inputs: quantize the
   weight one input column at a time and spread each column's rounding
   error over the columns not yet quantized, weighted by the inverse of the
-  Hessian ``H = 2 X^T X`` of the layer's inputs (dampened by 1 % of its
-  mean diagonal). Group scales and zero points are taken from the already
+  Hessian ``H = 2 X^T X`` of the layer's inputs (dampened by 10 % of its
+  mean diagonal: see ``damp``). Group scales and zero points are taken from the already
   error-corrected weights when each group starts, as in the reference code;
   with act order (the default) they are fixed beforehand ("static groups")
   by HQQ's range search and scale refit.
@@ -210,7 +210,7 @@ def gptq_quantize(
     group_size: int | None = 128,
     symmetric: bool = False,
     *,
-    damp: float = 0.01,
+    damp: float = 0.1,
     block_size: int = 128,
     act_order: bool = True,
     refit: int = 20,
@@ -226,6 +226,14 @@ def gptq_quantize(
     scale refitting of :func:`hqq_quantize`).
     Without it, columns go in order and each group's parameters come from
     the error-corrected weights when the group starts (the reference code).
+
+    ``damp`` adds that fraction of the mean Hessian diagonal to the
+    diagonal before inverting. The reference code uses 0.01; with a few
+    hundred calibration sentences the Hessian is poorly estimated and more
+    damping (error spread less aggressively) generalises better: on
+    all-MiniLM-L6-v2, int4 g128, 128 calibration sentences, the mean
+    cosine on the held-out sentences was 0.9799 / 0.9819 / 0.9832 / 0.9823
+    at 0.01 / 0.05 / 0.1 / 0.2 (docs/quant.md).
     """
     _check_finite(weight)
     rows, cols = weight.shape
