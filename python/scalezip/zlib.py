@@ -189,7 +189,10 @@ def decompress(data: Any, /, wbits: int = MAX_WBITS, bufsize: int = DEF_BUF_SIZE
     """Return *data* decompressed, as :func:`zlib.decompress`.
 
     Bytes after the end of the stream are ignored; a stream that ends early
-    raises :class:`error` ("incomplete or truncated stream").
+    raises :class:`error` ("incomplete or truncated stream"). The output is
+    decoded straight into the returned object, sized from *bufsize* when it
+    is the expected size (an exact value means no resizing at all) or from
+    the gzip length trailer; the result never depends on it.
     """
     bufsize = _index(bufsize, "bufsize")
     if bufsize < 0:

@@ -20,6 +20,27 @@ pub fn adler32(adler: u32, data: &[u8]) -> u32 {
     h.finish()
 }
 
+/// CRC-32 of `a ++ b` from `crc32(0, a)`, `crc32(0, b)` and `b.len()`
+/// (zlib's `crc32_combine`): lets blocks be checksummed on separate cores.
+pub fn crc32_combine(crc_a: u32, crc_b: u32, len_b: u64) -> u32 {
+    let mut h = crc32fast::Hasher::new_with_initial(crc_a);
+    h.combine(&crc32fast::Hasher::new_with_initial_len(crc_b, len_b));
+    h.finalize()
+}
+
+/// Adler-32 of `a ++ b` from `adler32(1, a)`, `adler32(1, b)` and
+/// `b.len()` (zlib's `adler32_combine`).
+pub fn adler32_combine(adler_a: u32, adler_b: u32, len_b: u64) -> u32 {
+    const BASE: u64 = 65521;
+    let rem = len_b % BASE;
+    let (a1, b1) = (u64::from(adler_a & 0xffff), u64::from(adler_a >> 16));
+    let (a2, b2) = (u64::from(adler_b & 0xffff), u64::from(adler_b >> 16));
+    // The sums of a ++ b: A = A1 + A2 - 1, B = B1 + B2 + len_b * (A1 - 1).
+    let sum1 = (a1 + a2 + BASE - 1) % BASE;
+    let sum2 = (b1 + b2 + rem * a1 + BASE - rem) % BASE;
+    (sum1 | (sum2 << 16)) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,6 +60,9 @@ mod tests {
             let (a, b) = data.split_at(split);
             assert_eq!(crc32(crc32(0, a), b), crc32(0, &data));
             assert_eq!(adler32(adler32(1, a), b), adler32(1, &data));
+            let n = b.len() as u64;
+            assert_eq!(crc32_combine(crc32(0, a), crc32(0, b), n), crc32(0, &data));
+            assert_eq!(adler32_combine(adler32(1, a), adler32(1, b), n), adler32(1, &data));
         }
     }
 }

@@ -22,7 +22,7 @@
 use crate::checksum::{adler32, crc32};
 use crate::deflate::{Deflater, Flush, Strategy};
 use crate::error::{DeflateError, InflateError};
-use crate::inflate::{Inflater, Progress, Status};
+use crate::inflate::{Inflater, OutputBuffer, Progress, Status};
 
 /// Longest FNAME / FCOMMENT kept from a gzip header; longer ones are
 /// truncated (still parsed and checked) so a hostile header cannot make the
@@ -275,7 +275,6 @@ pub struct ParallelCompressor {
     format: Format,
     inner: crate::parallel::ParallelDeflater,
     header: Option<Vec<u8>>,
-    check: u32,
     total_in: u64,
     finished: bool,
 }
@@ -289,13 +288,19 @@ impl ParallelCompressor {
         gzip_header: Option<&GzipHeader>,
     ) -> Result<Self, DeflateError> {
         let level = if level == -1 { 6 } else { level };
-        let inner = crate::parallel::ParallelDeflater::new(level, threads, block_size)?;
-        let (header, check) = start_stream(format, level, 15, None, gzip_header);
+        // The blocks' checksums are computed by the jobs and combined.
+        let kind = match format {
+            Format::Gzip => crate::parallel::Check::Crc32,
+            Format::Zlib => crate::parallel::Check::Adler32,
+            _ => crate::parallel::Check::None,
+        };
+        let inner =
+            crate::parallel::ParallelDeflater::new(level, threads, block_size)?.with_check(kind);
+        let (header, _) = start_stream(format, level, 15, None, gzip_header);
         Ok(ParallelCompressor {
             format,
             inner,
             header: Some(header),
-            check,
             total_in: 0,
             finished: false,
         })
@@ -309,7 +314,6 @@ impl ParallelCompressor {
         if let Some(h) = self.header.take() {
             out.extend_from_slice(&h);
         }
-        self.check = update_check(self.format, self.check, input);
         self.total_in += input.len() as u64;
         self.inner.compress(input, out)
     }
@@ -321,7 +325,7 @@ impl ParallelCompressor {
         }
         self.compress(&[], out)?;
         self.inner.finish(out)?;
-        write_trailer(self.format, self.check, self.total_in, out);
+        write_trailer(self.format, self.inner.check(), self.total_in, out);
         self.finished = true;
         Ok(())
     }
@@ -761,12 +765,77 @@ pub fn decompress_into(
     Ok((n, end))
 }
 
-/// One-shot decompression of a complete stream in any format (the fast path
-/// behind `zlib.decompress`): the header and trailer go through the same
-/// state machine as streaming, the body through [`crate::inflate::inflate`],
-/// which decodes straight into the output. Returns the output and the number
-/// of input bytes the stream occupied (bytes after it are ignored, as zlib
-/// does). A stream that ends early is [`InflateError::Truncated`].
+/// Size hints are trusted up to this many times the input size (plus
+/// [`TRUSTED_SLACK`]) when sizing the first output buffer: DEFLATE can expand
+/// about 1032:1, but a hostile stream that merely claims a huge size (a gzip
+/// ISIZE, a wrong `bufsize`) must not get that much memory reserved up
+/// front. Beyond the cap the buffer grows as real output arrives.
+pub const TRUSTED_EXPANSION: usize = 64;
+/// See [`TRUSTED_EXPANSION`].
+pub const TRUSTED_SLACK: usize = 1 << 20;
+/// Smallest first buffer of one-shot decoding.
+const MIN_ONE_SHOT: usize = 1024;
+
+/// The gzip ISIZE field (output length mod 2^32) in the last 4 bytes of
+/// `input`, when `input` looks like one gzip member (for `Auto`, when it
+/// starts with the gzip magic). Only a hint: trailing data or further
+/// members make it meaningless, so decoding always checks the real size.
+fn gzip_isize_hint(input: &[u8], format: Format) -> Option<usize> {
+    let gzip = match format {
+        Format::Gzip => true,
+        Format::Auto => input.starts_with(&[0x1f, 0x8b]),
+        _ => false,
+    };
+    // The smallest member: 10 header bytes, 2 body bytes, 8 trailer bytes.
+    if !gzip || input.len() < 20 {
+        return None;
+    }
+    let t = &input[input.len() - 4..];
+    Some(u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize)
+}
+
+/// The first output buffer size for one-shot decoding of `input`: the
+/// gzip ISIZE when there is one, else `hint` (the caller's expected size,
+/// 0 for none) when it is not implausibly small, else a guess of 4x the
+/// input (most real data compresses less than 4:1); never more than
+/// [`TRUSTED_EXPANSION`] x input + [`TRUSTED_SLACK`], never less than 1 KiB.
+/// An exact hint means the output is never grown nor trimmed.
+pub fn one_shot_capacity(input: &[u8], format: Format, hint: usize) -> usize {
+    let cap = input
+        .len()
+        .saturating_mul(TRUSTED_EXPANSION)
+        .saturating_add(TRUSTED_SLACK);
+    let wanted = match gzip_isize_hint(input, format) {
+        Some(isize) if isize > 0 => isize,
+        // A hint below half the input is the default `bufsize`, not a size.
+        _ if hint >= input.len() / 2 && hint > 0 => hint,
+        _ => input.len().saturating_mul(4),
+    };
+    wanted.min(cap).max(MIN_ONE_SHOT)
+}
+
+/// One-shot decompression of a complete stream into `out` (grown as
+/// needed): header and trailer checked as in streaming, the body decoded by
+/// [`crate::inflate::inflate_to`]. Returns (bytes written, input bytes the
+/// stream occupied); bytes after the stream are ignored, as zlib does; the
+/// caller trims `out` to the bytes written. No preset dictionary.
+pub fn decompress_to<B: OutputBuffer + ?Sized>(
+    input: &[u8],
+    format: Format,
+    window_bits: i32,
+    out: &mut B,
+) -> Result<(usize, usize), InflateError> {
+    let mut d = Decompressor::new(format, window_bits, None);
+    let pos = d.read_header(input)?;
+    let (n, used) = crate::inflate::inflate_to(&input[pos..], out, d.window)?;
+    let end = d.finish_one_shot(input, pos + used, &out.as_mut_slice()[..n])?;
+    Ok((n, end))
+}
+
+/// One-shot decompression of a complete stream in any format into a new
+/// `Vec` (see [`decompress_to`]; `size_hint` as in [`one_shot_capacity`]).
+/// Returns the output and the number of input bytes the stream occupied. A
+/// stream that ends early is [`InflateError::Truncated`].
 pub fn decompress(
     input: &[u8],
     format: Format,
@@ -774,34 +843,23 @@ pub fn decompress(
     dict: Option<&[u8]>,
     size_hint: usize,
 ) -> Result<(Vec<u8>, usize), InflateError> {
-    let mut d = Decompressor::new(format, window_bits, dict);
+    let initial = one_shot_capacity(input, format, size_hint);
+    let Some(dict) = dict else {
+        let mut out = vec![0u8; initial];
+        let (n, used) = decompress_to(input, format, window_bits, &mut out)?;
+        out.truncate(n);
+        return Ok((out, used));
+    };
+    // A preset dictionary primes the streaming window; the one-shot kernel
+    // starts from an empty one, so take the streaming road.
+    let mut d = Decompressor::new(format, window_bits, Some(dict));
     let mut pos = d.read_header(input)?;
-    // A gzip member ends with its length (ISIZE): when the input is one
-    // member, that is the exact output size, and sizing the buffer right
-    // saves regrowing it. Only a hint: the inflater caps it at what the input
-    // could possibly expand to.
-    let size_hint = match (d.format, input.len().checked_sub(4)) {
-        (Format::Gzip, Some(i)) => {
-            let isize = u32::from_le_bytes([input[i], input[i + 1], input[i + 2], input[i + 3]]);
-            size_hint.max(isize as usize)
-        }
-        _ => size_hint,
-    };
-    let out = if d.dict.is_some() {
-        // A preset dictionary primes the streaming window; the one-shot
-        // kernel starts from an empty one, so take the streaming road.
-        let mut out = Vec::with_capacity(size_hint);
-        let p = d.inflater.inflate(&input[pos..], &mut out, usize::MAX)?;
-        if p.status != Status::StreamEnd {
-            return Err(InflateError::Truncated);
-        }
-        pos += p.consumed;
-        out
-    } else {
-        let (out, used) = crate::inflate::inflate_window(&input[pos..], size_hint, d.window)?;
-        pos += used;
-        out
-    };
+    let mut out = Vec::with_capacity(initial);
+    let p = d.inflater.inflate(&input[pos..], &mut out, usize::MAX)?;
+    if p.status != Status::StreamEnd {
+        return Err(InflateError::Truncated);
+    }
+    pos += p.consumed;
     let pos = d.finish_one_shot(input, pos, &out)?;
     Ok((out, pos))
 }

@@ -9,6 +9,7 @@
 //! stdlib arguments (wbits forms, flush modes) onto these calls.
 mod buffer;
 mod cm;
+mod deflate;
 mod entropy;
 mod errors;
 mod gil;
@@ -139,30 +140,6 @@ fn compress<'py>(
     })
     .map_err(|e| deflate_err(py, e))?;
     Ok(PyBytes::new(py, &out))
-}
-
-/// One-shot decompression of one stream. Returns `(data, consumed)` where
-/// `consumed` is the length of the stream within the input.
-#[pyfunction]
-#[pyo3(signature = (data, format, window_bits, bufsize, zdict=None))]
-fn decompress<'py>(
-    py: Python<'py>,
-    data: &Bound<'py, PyAny>,
-    format: u8,
-    window_bits: i32,
-    bufsize: usize,
-    zdict: Option<&Bound<'py, PyAny>>,
-) -> PyResult<(Bound<'py, PyBytes>, usize)> {
-    let fmt = format_from(format)?;
-    let v = ByteView::new(data)?;
-    let s = v.as_slice();
-    let dict = zdict.map(ByteView::new).transpose()?;
-    let d = dict.as_ref().map(ByteView::as_slice);
-    let (out, used) = run(py, s.len(), || {
-        container::decompress(s, fmt, window_bits, d, bufsize.min(1 << 26))
-    })
-    .map_err(|e| inflate_err(py, e, "decompressing data"))?;
-    Ok((PyBytes::new(py, &out), used))
 }
 
 /// Decompress one stream straight into the writable buffer `out`. Returns
@@ -478,7 +455,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(crc32, m)?)?;
     m.add_function(wrap_pyfunction!(adler32, m)?)?;
     m.add_function(wrap_pyfunction!(compress, m)?)?;
-    m.add_function(wrap_pyfunction!(decompress, m)?)?;
+    deflate::register(m)?;
     m.add_function(wrap_pyfunction!(decompress_into, m)?)?;
     m.add_class::<Compressor>()?;
     m.add_class::<Decompressor>()?;

@@ -259,32 +259,79 @@ pub(crate) fn inflate_portable(input: &[u8]) -> Result<(Vec<u8>, usize), Inflate
     inflate_one_shot(dec, input, 1024)
 }
 
-/// The body of [`inflate_window`]: decode into a `Vec` that starts at
-/// `initial` bytes and grows as needed.
-fn inflate_one_shot(
+/// Where the one-shot decoder writes: memory it may ask to grow. The slice
+/// is both the output and the window (`[..written]` is history), so growing
+/// must keep its contents, as `Vec::resize` or `realloc` do. Implemented for
+/// `Vec<u8>` here and, in the Python bindings, for a `bytes` object being
+/// built, so `zlib.decompress` decodes straight into the object it returns.
+pub trait OutputBuffer {
+    /// The memory written so far and the room after it (all initialised).
+    fn as_mut_slice(&mut self) -> &mut [u8];
+    /// Make the slice longer, keeping its first `keep` bytes. Called only
+    /// when the decoder has filled the slice and has more to write; an
+    /// error (e.g. a failed allocation) ends decoding.
+    fn grow(&mut self, keep: usize) -> Result<(), InflateError>;
+}
+
+impl OutputBuffer for Vec<u8> {
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        self
+    }
+
+    fn grow(&mut self, _keep: usize) -> Result<(), InflateError> {
+        let grow = self.len().max(64 * 1024);
+        self.resize(self.len() + grow, 0);
+        Ok(())
+    }
+}
+
+/// One-shot raw inflate of a complete stream into `out`, growing it as
+/// needed. Returns (bytes written, input bytes the stream occupied); bytes
+/// after `written` in `out` are left as they are (the caller trims). A
+/// stream that ends early is [`InflateError::Truncated`].
+pub fn inflate_to<B: OutputBuffer + ?Sized>(
+    input: &[u8],
+    out: &mut B,
+    window_bits: u32,
+) -> Result<(usize, usize), InflateError> {
+    let mut dec = Box::new(Decoder::new());
+    dec.set_window_bits(window_bits);
+    run_one_shot(dec, input, out)
+}
+
+fn run_one_shot<B: OutputBuffer + ?Sized>(
     mut dec: Box<Decoder>,
     input: &[u8],
-    initial: usize,
-) -> Result<(Vec<u8>, usize), InflateError> {
+    out: &mut B,
+) -> Result<(usize, usize), InflateError> {
     let mut br = BitReader::new(input);
-    let mut buf = vec![0u8; initial];
     let mut pos = 0;
     loop {
+        let buf = out.as_mut_slice();
         let limit = buf.len();
-        match dec.run(&mut br, &mut buf, &mut pos, limit)? {
+        match dec.run(&mut br, buf, &mut pos, limit)? {
             Stop::StreamEnd => {
                 br.align_to_byte();
                 br.give_back_bytes(usize::MAX);
-                buf.truncate(pos);
-                return Ok((buf, br.position()));
+                return Ok((pos, br.position()));
             }
             Stop::NeedInput => return Err(InflateError::Truncated),
-            Stop::OutputFull => {
-                let grow = buf.len().max(64 * 1024);
-                buf.resize(buf.len() + grow, 0);
-            }
+            Stop::OutputFull => out.grow(pos)?,
         }
     }
+}
+
+/// The body of [`inflate_window`]: decode into a `Vec` that starts at
+/// `initial` bytes and grows as needed.
+fn inflate_one_shot(
+    dec: Box<Decoder>,
+    input: &[u8],
+    initial: usize,
+) -> Result<(Vec<u8>, usize), InflateError> {
+    let mut buf = vec![0u8; initial];
+    let (n, used) = run_one_shot(dec, input, &mut buf)?;
+    buf.truncate(n);
+    Ok((buf, used))
 }
 
 /// One-shot raw inflate straight into the caller's buffer `out` (no
