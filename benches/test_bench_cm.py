@@ -15,8 +15,9 @@ Two ways to run it:
         --benchmark-columns=median,rounds --benchmark-sort=name
 
     # the README table (markdown) for levels 1..9 and the anchors, with
-    # wall-clock and CPU-time speeds of each direction:
-    python benches/test_bench_cm.py [FILE] [--levels 1,6,9]
+    # wall-clock and CPU-time speeds of each direction (--stream: also
+    # through CMCompressor / CMDecompressor, checked to give the same bytes):
+    python benches/test_bench_cm.py [FILE] [--levels 1,6,9] [--stream]
 """
 
 from __future__ import annotations
@@ -84,6 +85,37 @@ def test_cm_decompress(benchmark, text, level) -> None:  # type: ignore[no-untyp
     assert out == text
 
 
+def _stream_compress(data: bytes, level: int, piece: int = 1 << 16) -> bytes:
+    c = cm.CMCompressor(level)
+    view = memoryview(data)
+    parts = [c.compress(view[i : i + piece]) for i in range(0, len(data), piece)]
+    parts.append(c.flush())
+    return b"".join(parts)
+
+
+def _stream_decompress(blob: bytes, piece: int = 1 << 16) -> bytes:
+    d = cm.CMDecompressor()
+    parts = [d.decompress(blob[i : i + piece]) for i in range(0, len(blob), piece)]
+    parts.append(d.flush())
+    return b"".join(parts)
+
+
+def test_cm_stream_compress(benchmark, text) -> None:  # type: ignore[no-untyped-def]
+    """CMCompressor fed 64 KiB pieces: the same stream as cm.compress."""
+    level = cm.DEFAULT_LEVEL
+    blob = benchmark.pedantic(_stream_compress, args=(text, level), rounds=1, iterations=1)
+    _record(benchmark, len(text), len(blob))
+    assert blob[:4] == cm.MAGIC
+
+
+def test_cm_stream_decompress(benchmark, text) -> None:  # type: ignore[no-untyped-def]
+    """CMDecompressor fed 64 KiB pieces."""
+    blob = cm.compress(text, cm.DEFAULT_LEVEL)
+    out = benchmark.pedantic(_stream_decompress, args=(blob,), rounds=1, iterations=1)
+    _record(benchmark, len(text), len(blob))
+    assert out == text
+
+
 @pytest.mark.parametrize("name", list(ANCHORS))
 def test_anchor_compress(benchmark, text, name) -> None:  # type: ignore[no-untyped-def]
     comp, _ = ANCHORS[name]
@@ -113,7 +145,9 @@ def main(argv: list[str]) -> None:
         i = args.index("--levels")
         levels = [int(x) for x in args[i + 1].split(",")]
         del args[i : i + 2]
-    path = args[0] if args else _text_path()
+    flags = [a for a in args if a.startswith("--")]
+    args = [a for a in args if not a.startswith("--")] + flags
+    path = args[0] if args and not args[0].startswith("--") else _text_path()
     if path is None:
         sys.exit("no input: pass a file or set SCALEZIP_CM_TEXT")
     with open(path, "rb") as f:
@@ -150,6 +184,17 @@ def main(argv: list[str]) -> None:
             f"| {mb / cw:.2f} / {mb / cc:.2f} | {mb / dw:.2f} / {mb / dc:.2f} |",
             flush=True,
         )
+        if "--stream" in args:
+            sblob, cw, cc = _timed(lambda d, lv=level: _stream_compress(d, lv), data)
+            out, dw, dc = _timed(_stream_decompress, sblob)
+            assert sblob == blob and out == data
+            print(
+                f"| scalezip cm -{level}, streaming objects (64 KiB pieces) | "
+                f"{(cm.model_bytes(level) + cm.window_bytes(level)) / 2**20:,.0f} MiB "
+                f"| {len(sblob):,} | {len(sblob) * 8 / n:.3f} "
+                f"| {mb / cw:.2f} / {mb / cc:.2f} | {mb / dw:.2f} / {mb / dc:.2f} |",
+                flush=True,
+            )
     sizes = dict(rows)
     best_classic = min(sizes["lzma -9"], sizes["bz2 -9"])
     print()

@@ -1,8 +1,10 @@
 """scalezip.cm (context mixing): round trips over byte distributions and
 input types, determinism across processes, levels (validation, memory,
-recorded in the stream), the registry and command line, and the decoder on
-damaged input (every error a scalezip.cm.error naming what is wrong; no
-other exception, no hang, no silent corruption)."""
+recorded in the stream), the streaming objects and file objects (any split
+gives the one-shot stream, max_length, unused data), format version 1
+still read, the registry and command line, and the decoder on damaged
+input (every error a scalezip.cm.error naming what is wrong; no other
+exception, no hang, no silent corruption)."""
 
 from __future__ import annotations
 
@@ -20,12 +22,25 @@ from hypothesis import strategies as st
 cm = pytest.importorskip("scalezip.cm")
 import scalezip  # noqa: E402
 
-HEADER = 18
+HEADER = 7  # version 2: magic, version, level, block size
+FRAME = 8
+TRAILER = 12
 TEXT = stdlib_sources_blob(120_000)
 
 
-def header(blob: bytes) -> tuple[bytes, int, int, int]:
-    return blob[:4], blob[4], blob[5], int.from_bytes(blob[6:14], "little")
+def header(blob: bytes) -> tuple[bytes, int, int, int, int]:
+    """Magic, version, level, block size (log2) and the trailer's length."""
+    return blob[:4], blob[4], blob[5], blob[6], int.from_bytes(blob[-12:-4], "little")
+
+
+def as_version_1(blob: bytes, data: bytes) -> bytes:
+    """The version 1 stream of a one-frame version 2 stream: the payload is
+    the same bytes (docs/cm.md), only the container differs."""
+    assert int.from_bytes(blob[7:11], "little") == len(data) < 1 << 20
+    payload = blob[HEADER + FRAME : -TRAILER]
+    assert int.from_bytes(blob[11:15], "little") == len(payload)
+    crc = blob[-4:]
+    return b"SZCM\x01" + blob[5:6] + len(data).to_bytes(8, "little") + crc + payload
 
 
 CASES = {
@@ -46,8 +61,10 @@ def test_round_trip(name: str) -> None:
     data = CASES[name]
     blob = cm.compress(data, level=1)
     assert isinstance(blob, bytes)
-    assert header(blob) == (b"SZCM", 1, 1, len(data))
+    assert header(blob) == (b"SZCM", 2, 1, 20, len(data))
     assert cm.decompress(blob) == data
+    if len(data) < 1 << 20:
+        assert cm.decompress(as_version_1(blob, data)) == data
 
 
 def test_compresses_well() -> None:
@@ -142,40 +159,87 @@ GOOD_DATA = text_bytes(6_000, 5)
 GOOD = cm.compress(GOOD_DATA, level=1)
 
 
-@pytest.mark.parametrize("cut", [0, 1, 3, 4, 10, HEADER - 1])
+GOOD_V1 = as_version_1(GOOD, GOOD_DATA)
+V1_HEADER = 18
+
+
+def patched(blob: bytes, offset: int, value: bytes) -> bytes:
+    return blob[:offset] + value + blob[offset + len(value) :]
+
+
+@pytest.mark.parametrize("cut", [0, 1, 3, 4, 6])
 def test_truncated_header(cut: int) -> None:
     with pytest.raises(cm.error, match="truncated"):
         cm.decompress(GOOD[:cut])
+    with pytest.raises(cm.error, match="truncated"):
+        cm.decompress(GOOD_V1[:cut])
 
 
-@pytest.mark.parametrize("cut", [HEADER, HEADER + 1, len(GOOD) // 2, len(GOOD) - 1])
-def test_truncated_payload(cut: int) -> None:
-    with pytest.raises(cm.error, match="corrupt or truncated|cannot be coded"):
+@pytest.mark.parametrize("cut", [HEADER, HEADER + 1, 14, 15, 16, len(GOOD) // 2, len(GOOD) - 1])
+def test_truncated_stream(cut: int) -> None:
+    with pytest.raises(cm.error, match="truncated|cannot be coded"):
         cm.decompress(GOOD[:cut])
+    d = cm.CMDecompressor()
+    out = d.decompress(GOOD[:cut])
+    with pytest.raises(cm.error, match="truncated"):
+        out += d.flush()
+    assert GOOD_DATA.startswith(out)
+
+
+@pytest.mark.parametrize(
+    "cut", [V1_HEADER - 1, V1_HEADER, V1_HEADER + 1, len(GOOD_V1) // 2, len(GOOD_V1) - 1]
+)
+def test_truncated_version_1(cut: int) -> None:
+    with pytest.raises(cm.error, match="truncated|corrupt|cannot be coded"):
+        cm.decompress(GOOD_V1[:cut])
+    d = cm.CMDecompressor()
+    with pytest.raises(cm.error, match="truncated|corrupt|cannot be coded"):
+        d.decompress(GOOD_V1[:cut])
+        d.flush()
 
 
 def test_header_fields_checked() -> None:
-    def patched(offset: int, value: bytes) -> bytes:
-        return GOOD[:offset] + value + GOOD[offset + len(value) :]
-
+    n = len(GOOD)
     with pytest.raises(cm.error, match="no SZCM magic"):
-        cm.decompress(patched(0, b"X"))
-    with pytest.raises(cm.error, match="version 2"):
-        cm.decompress(patched(4, b"\x02"))
+        cm.decompress(patched(GOOD, 0, b"X"))
+    with pytest.raises(cm.error, match="version 3"):
+        cm.decompress(patched(GOOD, 4, b"\x03"))
     for bad_level in (b"\x00", b"\x0a", b"\xff"):
         with pytest.raises(cm.error, match="level"):
-            cm.decompress(patched(5, bad_level))
-    # A huge declared length is refused before anything is allocated.
+            cm.decompress(patched(GOOD, 5, bad_level))
+    with pytest.raises(cm.error, match="block size"):
+        cm.decompress(patched(GOOD, 6, b"\x30"))
+    with pytest.raises(cm.error, match="more than a block"):
+        cm.decompress(patched(GOOD, 7, (1 << 21).to_bytes(4, "little")))
     with pytest.raises(cm.error, match="cannot be coded"):
-        cm.decompress(patched(6, (1 << 62).to_bytes(8, "little")))
+        cm.decompress(patched(GOOD, 7, (500_000).to_bytes(4, "little") + bytes(4)))
     with pytest.raises(cm.error, match="more than the limit"):
         cm.decompress(GOOD, max_length=len(GOOD_DATA) - 1)
     assert cm.decompress(GOOD, max_length=len(GOOD_DATA)) == GOOD_DATA
     with pytest.raises(cm.error, match="CRC-32"):
-        cm.decompress(patched(14, bytes([GOOD[14] ^ 1])))
+        cm.decompress(patched(GOOD, n - 1, bytes([GOOD[-1] ^ 1])))
+    with pytest.raises(cm.error, match="trailer records"):
+        cm.decompress(patched(GOOD, n - 12, bytes([GOOD[n - 12] ^ 1])))
+    with pytest.raises(cm.error, match="trailing data"):
+        cm.decompress(GOOD + b"\x00")
+
+
+def test_version_1_header_fields_checked() -> None:
+    assert cm.decompress(GOOD_V1) == GOOD_DATA
+    # A huge declared length is refused before anything is allocated.
+    with pytest.raises(cm.error, match="cannot be coded"):
+        cm.decompress(patched(GOOD_V1, 6, (1 << 62).to_bytes(8, "little")))
+    with pytest.raises(cm.error, match="more than the limit"):
+        cm.decompress(GOOD_V1, max_length=len(GOOD_DATA) - 1)
+    with pytest.raises(cm.error, match="CRC-32"):
+        cm.decompress(patched(GOOD_V1, 14, bytes([GOOD_V1[14] ^ 1])))
     # A wrong length (shorter) decodes a prefix whose CRC fails.
     with pytest.raises(cm.error, match="CRC-32"):
-        cm.decompress(patched(6, (len(GOOD_DATA) - 1).to_bytes(8, "little")))
+        cm.decompress(patched(GOOD_V1, 6, (len(GOOD_DATA) - 1).to_bytes(8, "little")))
+    d = cm.CMDecompressor()
+    with pytest.raises(cm.error, match="CRC-32"):
+        d.decompress(patched(GOOD_V1, 14, bytes([GOOD_V1[14] ^ 1])))
+        d.flush()
 
 
 def test_errors_are_scalezip_errors() -> None:
@@ -184,37 +248,199 @@ def test_errors_are_scalezip_errors() -> None:
         cm.decompress(b"nope")
 
 
+def stream_decode(blob: bytes, piece: int, max_length: int) -> tuple[bytes, bytes]:
+    """Feed ``blob`` to a CMDecompressor ``piece`` bytes at a time, asking
+    for at most ``max_length`` bytes a call; (output, unused_data). Fails
+    the test if the decoder stops making progress."""
+    d = cm.CMDecompressor()
+    out = []
+    at = 0
+    for _ in range(10 * len(blob) + 100_000):
+        if d.eof:
+            return b"".join(out), d.unused_data + blob[at:]
+        if d.unconsumed_tail or d.output_pending:
+            data = d.unconsumed_tail
+        elif at < len(blob):
+            data, at = blob[at : at + piece], at + piece
+        else:
+            out.append(d.flush())
+            assert d.eof
+            continue
+        chunk = d.decompress(data, max_length)
+        assert max_length == 0 or len(chunk) <= max_length
+        out.append(chunk)
+    raise AssertionError("the decompressor stopped making progress")
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_mutated_streams_raise(data: st.DataObject) -> None:
     blob = bytearray(GOOD)
-    i = data.draw(st.integers(HEADER, len(blob) - 1))
+    i = data.draw(st.integers(0, len(blob) - 1))
     blob[i] ^= data.draw(st.integers(1, 255))
     try:
         out = cm.decompress(bytes(blob))
     except cm.error:
+        pass
+    else:
+        # A change in the last bytes may leave the decoded bits unchanged
+        # (the code value stays in the final interval); never wrong data.
+        assert out == GOOD_DATA
+    try:
+        out, _ = stream_decode(bytes(blob), data.draw(st.integers(1, 3000)), 0)
+    except cm.error:
         return
-    # A change in the last bytes may leave the decoded bits unchanged
-    # (the code value stays in the final interval); never wrong data.
     assert out == GOOD_DATA
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.data())
+def test_mutated_version_1_streams_raise(data: st.DataObject) -> None:
+    blob = bytearray(GOOD_V1)
+    i = data.draw(st.integers(0, len(blob) - 1))
+    blob[i] ^= data.draw(st.integers(1, 255))
+    for decode in (cm.decompress, lambda b: stream_decode(b, 500, 0)[0]):
+        try:
+            out = decode(bytes(blob))
+        except cm.error:
+            continue
+        assert out == GOOD_DATA
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.binary(max_size=200))
 def test_garbage_payload_raises(payload: bytes) -> None:
-    blob = GOOD[:HEADER] + payload
-    try:
-        out = cm.decompress(blob)
-    except cm.error:
-        return
-    # Only possible if the garbage happens to decode to the right data.
-    assert out == GOOD_DATA
+    for blob in (GOOD[:HEADER] + payload, GOOD_V1[:V1_HEADER] + payload):
+        for decode in (cm.decompress, lambda b: stream_decode(b, 64, 0)[0]):
+            try:
+                out = decode(blob)
+            except cm.error:
+                continue
+            # Only possible if the garbage happens to decode to the right data.
+            assert out == GOOD_DATA
 
 
 @settings(max_examples=30, deadline=None)
 @given(st.binary(max_size=3000), st.integers(1, 3))
 def test_round_trip_property(data: bytes, level: int) -> None:
     assert cm.decompress(cm.compress(data, level)) == data
+
+
+# ---------------------------------------------------------------- streaming
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(0, 7000), max_size=6), st.integers(1, 3))
+def test_any_split_gives_the_one_shot_stream(cuts: list[int], level: int) -> None:
+    data = GOOD_DATA + CASES["random"][:1000]
+    one = cm.compress(data, level)
+    c = cm.CMCompressor(level)
+    parts = []
+    start = 0
+    for cut in sorted(cuts) + [len(data)]:
+        parts.append(c.compress(data[start:cut]))
+        start = max(start, cut)
+    parts.append(c.flush())
+    assert b"".join(parts) == one
+
+
+def test_streams_across_frames() -> None:
+    # Three frames: two full 1 MiB blocks and a short last one.
+    data = stdlib_sources_blob((2 << 20) + 5000)
+    one = cm.compress(data, 1)
+    c = cm.CMCompressor(1)
+    parts = [c.compress(memoryview(data)[i : i + 300_000]) for i in range(0, len(data), 300_000)]
+    # Nothing but the header until a block is complete; a frame after each.
+    assert parts[0] == one[:HEADER] and len(parts[3]) > 1000
+    assert b"".join(parts) + c.flush() == one
+    for piece, max_length in [(1 << 20, 0), (4096, 100_000), (len(one), 1 << 20)]:
+        out, rest = stream_decode(one + b"next", piece, max_length)
+        assert out == data and rest == b"next"
+    assert cm.decompress(one) == data
+
+
+@pytest.mark.parametrize("name", ["empty", "one_byte", "zeros", "random", "python_sources"])
+@pytest.mark.parametrize("piece", [1, 1000, 1 << 20])
+def test_decompressor_round_trip(name: str, piece: int) -> None:
+    data = CASES[name]
+    blob = cm.compress(data, 1)
+    out, rest = stream_decode(blob, piece, 0)
+    assert out == data and rest == b""
+    out, rest = stream_decode(blob + b"tail", piece, 333)
+    assert out == data and rest == b"tail"
+    if len(data) < 1 << 20:
+        out, rest = stream_decode(as_version_1(blob, data), piece, 500)
+        assert out == data and rest == b""
+
+
+def test_decompressor_max_length_and_state() -> None:
+    d = cm.CMDecompressor()
+    assert d.level is None
+    first = d.decompress(GOOD, 10)
+    assert first == GOOD_DATA[:10] and d.level == 1
+    # The whole (small) stream is held internally: output is pending.
+    assert d.output_pending and not d.eof and d.unconsumed_tail == b""
+    out = [first]
+    while not d.eof:
+        chunk = d.decompress(d.unconsumed_tail, 1)
+        assert len(chunk) <= 1
+        out.append(chunk)
+    assert b"".join(out) == GOOD_DATA
+    assert d.unused_data == b"" and d.unconsumed_tail == b""
+    with pytest.raises(EOFError):
+        d.decompress(b"x")
+    assert d.flush() == b""
+    with pytest.raises(ValueError):
+        cm.CMDecompressor().decompress(GOOD, -1)
+    # Errors stick: a failed decoder keeps failing.
+    bad = cm.CMDecompressor()
+    with pytest.raises(cm.error):
+        bad.decompress(b"SZCM\x07")
+    with pytest.raises(cm.error):
+        bad.decompress(b"")
+
+
+def test_compressor_object() -> None:
+    c = cm.CMCompressor(2)
+    assert c.level == 2
+    blob = c.compress(bytearray(GOOD_DATA)) + c.flush()
+    assert blob == cm.compress(GOOD_DATA, 2)
+    with pytest.raises(ValueError, match="flushed"):
+        c.compress(b"x")
+    with pytest.raises(ValueError, match="flushed"):
+        c.flush()
+    with pytest.raises(ValueError, match="level"):
+        cm.CMCompressor(10)
+    assert cm.CMCompressor(1).flush() == cm.compress(b"", 1)
+    assert cm.window_bytes(1) == 1 << 20 and cm.window_bytes(9) == 256 << 20
+
+
+def test_open_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "t.szcm"
+    with cm.open(path, "wb", level=1) as f:
+        for i in range(0, len(TEXT), 7000):
+            f.write(TEXT[i : i + 7000])
+    assert path.read_bytes() == cm.compress(TEXT, 1)
+    with cm.open(path) as f:
+        assert f.read(100) == TEXT[:100]
+        assert f.read() == TEXT[100:]
+    with cm.open(str(path), "rt", encoding="utf-8") as t:
+        assert t.read() == TEXT.decode("utf-8")
+    with cm.open(tmp_path / "u.szcm", "wt", level=1, encoding="utf-8") as t:
+        t.write("héllo\n" * 100)
+    assert cm.decompress((tmp_path / "u.szcm").read_bytes()) == "héllo\n".encode() * 100
+    with pytest.raises(FileExistsError):
+        cm.open(path, "xb")
+    with pytest.raises(ValueError, match="mode"):
+        cm.open(path, "ab")
+    with pytest.raises(TypeError):
+        cm.open(1.5)  # type: ignore[arg-type]
+    path.write_bytes(GOOD[:-3])
+    with cm.open(path) as f, pytest.raises(cm.error, match="truncated"):
+        f.read()
+    path.write_bytes(GOOD + b"junk")
+    with cm.open(path) as f, pytest.raises(cm.error, match="trailing"):
+        f.read()
 
 
 # ---------------------------------------------------------------- registry, CLI, GIL
@@ -226,6 +452,18 @@ def test_registry_and_sniffing() -> None:
     blob = scalezip.compress(GOOD_DATA, codec="cm", level=1)
     assert blob == GOOD
     assert scalezip.decompress(blob) == GOOD_DATA  # sniffed by its magic
+    assert scalezip.decompress(GOOD_V1) == GOOD_DATA
+    # The registry's file objects stream (they are cm's own, not one-shot).
+    import io
+
+    buf = io.BytesIO()
+    w = codec.writer(buf, 1)
+    assert type(w).__name__ == "BufferedWriter"
+    w.write(GOOD_DATA[:100])
+    w.write(GOOD_DATA[100:])
+    w.close()
+    assert buf.getvalue() == GOOD and not buf.closed
+    assert codec.reader(io.BytesIO(GOOD)).read() == GOOD_DATA
 
 
 def test_command_line(tmp_path) -> None:  # type: ignore[no-untyped-def]

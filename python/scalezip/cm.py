@@ -22,11 +22,22 @@ The stream (``docs/cm.md``) records the level, the original length and a
 CRC-32, so corrupt or truncated input raises :class:`error` rather than
 returning wrong data. Inputs may be any C-contiguous buffer; the work runs
 with the GIL released.
+
+Streaming: :class:`CMCompressor` and :class:`CMDecompressor` have the shape
+of :func:`zlib.compressobj` / :func:`zlib.decompressobj`, and :func:`open`
+gives file objects, all in constant memory (the model, plus a history
+window of :func:`window_bytes`). Their streams are the very bytes
+:func:`compress` writes, however the input is split; :func:`decompress` and
+:class:`CMDecompressor` read each other's input, and streams of format
+version 1 (scalezip before streaming) too.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import builtins
+import io
+import os
+from typing import IO, Any
 
 from . import _native
 from ._errors import CmError as error
@@ -36,10 +47,14 @@ __all__ = [
     "MAGIC",
     "MAX_LEVEL",
     "MIN_LEVEL",
+    "CMCompressor",
+    "CMDecompressor",
     "compress",
     "decompress",
     "error",
     "model_bytes",
+    "open",
+    "window_bytes",
 ]
 
 #: Lowest level (smallest model).
@@ -63,13 +78,15 @@ def _level(level: int) -> int:
 def compress(data: Any, level: int = DEFAULT_LEVEL) -> bytes:
     """Compress ``data`` into a scalezip context-mixing stream.
 
-    ``level`` (1..9) selects the model's memory, :func:`model_bytes`.
+    ``level`` (1..9) selects the model's memory, :func:`model_bytes`. The
+    result equals what :class:`CMCompressor` writes for the same data.
     """
     return _native.cm_compress(data, _level(level))
 
 
 def decompress(data: Any, max_length: int | None = None) -> bytes:
-    """Decode a stream made by :func:`compress`.
+    """Decode a stream made by :func:`compress` or :class:`CMCompressor`
+    (bytes after its end are an error).
 
     Raises :class:`error` naming what is wrong when the input is not such a
     stream, is truncated or corrupt (CRC-32 mismatch). ``max_length`` caps
@@ -88,3 +105,220 @@ def model_bytes(level: int) -> int:
     """Memory in bytes that the model of ``level`` uses (compressing or
     decompressing): its hash tables, match index, maps and mixers."""
     return _native.cm_model_bytes(_level(level))
+
+
+def window_bytes(level: int) -> int:
+    """History in bytes that the streaming objects of ``level`` keep beside
+    the model (the farthest back the match model looks): 1 MiB at level 1
+    to 256 MiB at level 9, allocated as the data grows to it."""
+    return _native.cm_window_bytes(_level(level))
+
+
+class CMCompressor:
+    """Incremental compressor, shaped like :func:`zlib.compressobj`: call
+    :meth:`compress` with pieces of input, then :meth:`flush` once. Output
+    comes a frame (1 MiB of input) at a time; the concatenated results are
+    exactly :func:`compress`'s for the whole input. The model is allocated
+    with the first byte (:func:`model_bytes` plus :func:`window_bytes`).
+    """
+
+    def __init__(self, level: int = DEFAULT_LEVEL) -> None:
+        self._c = _native.CmCompressor(_level(level))
+
+    def compress(self, data: Any) -> bytes:
+        """Compress ``data``; return the compressed bytes that are ready."""
+        if self._c.finished:
+            raise ValueError("compressor already flushed")
+        return self._c.compress(data)
+
+    def flush(self) -> bytes:
+        """Finish the stream and return the rest of it. The object cannot be
+        used afterwards (:class:`ValueError`)."""
+        if self._c.finished:
+            raise ValueError("compressor already flushed")
+        return self._c.flush()
+
+    @property
+    def level(self) -> int:
+        return self._c.level
+
+
+class CMDecompressor:
+    """Incremental decompressor of one stream, shaped like the object
+    :func:`zlib.decompressobj` returns.
+
+    ``decompress(data, max_length)`` returns at most ``max_length`` bytes
+    (0: no limit) and keeps input it did not need in
+    :attr:`unconsumed_tail`, to be passed back in the next call (it may
+    also hold back up to 64 KiB of input internally: while
+    :attr:`output_pending` is true, more output comes without more input).
+    :attr:`eof` turns true at the end of the stream, once its length and
+    CRC-32 are checked; bytes after it are in :attr:`unused_data`. Corrupt
+    or truncated input raises :class:`error`.
+
+    Streams of format version 1 record no payload length: their last bytes
+    come out of :meth:`flush`, their :attr:`unused_data` stays empty, and
+    their whole output is kept as the model's history.
+    """
+
+    def __init__(self) -> None:
+        self._d = _native.CmDecompressor()
+        self.unconsumed_tail = b""
+        self.unused_data = b""
+        self.eof = False
+
+    def decompress(self, data: Any, max_length: int = 0) -> bytes:
+        """Decode ``data`` and return at most ``max_length`` bytes (0: all)."""
+        if isinstance(max_length, bool) or not isinstance(max_length, int):
+            raise TypeError(f"max_length must be an int, got {type(max_length).__name__}")
+        if max_length < 0:
+            raise ValueError("max_length must be non-negative")
+        if self.eof:
+            raise EOFError("End of stream already reached")
+        out, used = self._d.decompress(data, max_length)
+        with memoryview(data) as m, m.cast("B") as b:
+            rest = bytes(b[used:])
+        self.eof = self._d.eof
+        if self.eof:
+            self.unused_data += rest
+            self.unconsumed_tail = b""
+        else:
+            self.unconsumed_tail = rest
+        return out
+
+    @property
+    def output_pending(self) -> bool:
+        """True when the last call stopped at ``max_length`` with more
+        output ready: call :meth:`decompress` again (with
+        :attr:`unconsumed_tail`, possibly empty)."""
+        return self._d.output_pending
+
+    @property
+    def level(self) -> int | None:
+        """The stream's level, ``None`` before its header is read."""
+        return self._d.level
+
+    def flush(self) -> bytes:
+        """The input has ended: decode :attr:`unconsumed_tail` and all that
+        is left, and return it. Raises :class:`error` if the stream is
+        incomplete (truncated) or corrupt."""
+        out = b""
+        if not self.eof:
+            out = self.decompress(self.unconsumed_tail)
+        if not self.eof:
+            out += self._d.finish()
+            self.eof = self._d.eof
+        return out
+
+
+class _Reader(io.RawIOBase):
+    """Decompresses a file through :class:`CMDecompressor` in bounded
+    memory; refuses a truncated stream and trailing data."""
+
+    def __init__(self, fileobj: IO[bytes], owned: bool) -> None:
+        self._fileobj = fileobj
+        self._owned = owned
+        self._d = CMDecompressor()
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        with memoryview(b) as m, m.cast("B") as view:
+            while True:
+                if self._rest:
+                    n = min(len(view), len(self._rest))
+                    view[:n] = self._rest[:n]
+                    self._rest = self._rest[n:]
+                    return n
+                if self._d.eof:
+                    if self._d.unused_data or self._fileobj.read(1):
+                        raise error("trailing data after the end of the cm stream")
+                    return 0
+                data = self._d.unconsumed_tail
+                if not data and not self._d.output_pending:
+                    data = self._fileobj.read(1 << 16)
+                    if not data:
+                        self._rest = self._d.flush()
+                        continue
+                out = self._d.decompress(data, len(view))
+                if out:
+                    view[: len(out)] = out
+                    return len(out)
+
+    def close(self) -> None:
+        if not self.closed and self._owned:
+            self._fileobj.close()
+        super().close()
+
+
+class _Writer(io.RawIOBase):
+    """Compresses what is written through :class:`CMCompressor`; closing
+    finishes the stream."""
+
+    def __init__(self, fileobj: IO[bytes], level: int, owned: bool) -> None:
+        self._fileobj = fileobj
+        self._owned = owned
+        self._c = CMCompressor(level)
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        with memoryview(b) as view:
+            self._fileobj.write(self._c.compress(view))
+            return view.nbytes
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                self._fileobj.write(self._c.flush())
+            finally:
+                if self._owned:
+                    self._fileobj.close()
+        super().close()
+
+
+def open(  # noqa: A001 - the module-level open of gzip, bz2, lzma
+    filename: Any,
+    mode: str = "rb",
+    level: int = DEFAULT_LEVEL,
+    encoding: str | None = None,
+    errors: str | None = None,
+    newline: str | None = None,
+) -> IO[Any]:
+    """Open a cm-compressed file, as :func:`gzip.open`: *filename* is a path
+    or a file object (left open on close); *mode* 'r', 'w' or 'x', with
+    'b' (the default) or 't' (text, through :class:`io.TextIOWrapper`).
+    There is no 'a': a second stream after the first is refused by readers
+    as trailing data. Reading and writing stream in constant memory."""
+    if "t" in mode:
+        if "b" in mode:
+            raise ValueError(f"Invalid mode: {mode!r}")
+    elif encoding is not None or errors is not None or newline is not None:
+        raise ValueError("encoding, errors and newline are for text mode only")
+    raw_mode = mode.replace("t", "").replace("b", "")
+    if raw_mode not in ("r", "w", "x"):
+        raise ValueError(f"Invalid mode: {mode!r}")
+    _level(level)
+    owned = isinstance(filename, (str, bytes, os.PathLike))
+    if owned:
+        fileobj: IO[bytes] = builtins.open(filename, raw_mode + "b")
+    elif hasattr(filename, "read") or hasattr(filename, "write"):
+        fileobj = filename
+    else:
+        raise TypeError("filename must be a str or bytes object, or a file")
+    binary: IO[bytes]
+    try:
+        if raw_mode == "r":
+            binary = io.BufferedReader(_Reader(fileobj, owned))
+        else:
+            binary = io.BufferedWriter(_Writer(fileobj, level, owned))
+    except BaseException:
+        if owned:
+            fileobj.close()
+        raise
+    if "t" in mode:
+        return io.TextIOWrapper(binary, io.text_encoding(encoding), errors, newline)
+    return binary

@@ -343,6 +343,8 @@ register(
         ),
         _decompress=cm.decompress,
         _sniff=lambda head: head[:4] == cm.MAGIC,
+        _writer=lambda f, level: cm.open(f, "wb", cm.DEFAULT_LEVEL if level is None else level),
+        _reader=lambda f: cm.open(f, "rb"),
     )
 )
 

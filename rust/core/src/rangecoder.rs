@@ -91,7 +91,7 @@ impl std::error::Error for RangeCoderError {}
 /// Where `p1 * range / 4096` splits `[x1, x2]`. `p1` is clamped to
 /// 1..=4095 so that both halves stay non-empty whatever the caller passes.
 #[inline(always)]
-fn split(x1: u32, x2: u32, p1: u16) -> u32 {
+pub(crate) fn split(x1: u32, x2: u32, p1: u16) -> u32 {
     let p = u32::from(p1.clamp(1, 4095));
     let range = x2 - x1;
     x1 + (range >> PROB_BITS) * p + (((range & 0xfff) * p) >> PROB_BITS)
@@ -140,6 +140,14 @@ impl BinaryEncoder {
             self.x1 <<= 8;
             self.x2 = (self.x2 << 8) | 0xff;
         }
+    }
+
+    /// Take the bytes written so far, leaving the coder's state (and the
+    /// bytes still to come) as they are: for streaming containers, whose
+    /// concatenated pieces equal the whole stream `finish` would return,
+    /// but for trailing zero bytes, dropped only from the last piece.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
     }
 
     /// Bytes written so far (the final length is at most 4 more).

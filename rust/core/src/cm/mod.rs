@@ -17,7 +17,21 @@
 //! forgotten on large inputs, which is the "model size" axis of the
 //! compressed-size-versus-model-size curve.
 //!
-//! Stream (byte by byte in `docs/cm.md`):
+//! Streams (byte by byte in `docs/cm.md`). Version 2, written since the
+//! streaming coders came (see [`stream`]), frames the coder's output so
+//! that neither side needs the whole data:
+//!
+//! ```text
+//!   0  4  magic "SZCM"
+//!   4  1  version (2)
+//!   5  1  level (1..=9)
+//!   6  1  block size, log2 (20: frames close every 1 MiB of data)
+//!   then frames: u32 original bytes, u32 payload bytes, payload;
+//!                a frame of fewer than a block's bytes is the last
+//!   then u64 original length, u32 CRC-32 of the original data
+//! ```
+//!
+//! Version 1 (still read; [`compress_v1`] writes it) is one-shot:
 //!
 //! ```text
 //!   0  4  magic "SZCM"
@@ -28,13 +42,15 @@
 //!  18  -  arithmetic-coded bits, most significant bit of each byte first
 //! ```
 //!
-//! Untrusted input: the header is checked (magic, version, level, the
-//! length against the caller's limit and against the most a payload of
-//! that size can expand to) before the model is allocated; the decoder
-//! stops at the recorded length, so it cannot hang; a truncated or
+//! Untrusted input: the header and framing are checked (magic, version,
+//! level, the lengths against the caller's limit and against the most a
+//! payload of that size can expand to) before the model is allocated; the
+//! decoder stops at the recorded length, so it cannot hang; a truncated or
 //! corrupted payload decodes to wrong bytes that the CRC-32 rejects.
 pub mod model;
 pub mod parts;
+pub mod simd;
+pub mod stream;
 
 #[cfg(test)]
 mod tests;
@@ -44,11 +60,13 @@ use crate::rangecoder::{BinaryDecoder, BinaryEncoder};
 use model::Model;
 use std::fmt;
 
+pub use stream::{CmDecoder, CmEncoder};
+
 /// First bytes of every stream.
 pub const MAGIC: [u8; 4] = *b"SZCM";
-/// Format version written and read.
-pub const VERSION: u8 = 1;
-/// Size of the stream header.
+/// Format version written ([`stream`]'s framed layout); 1 is still read.
+pub const VERSION: u8 = stream::VERSION;
+/// Size of the version 1 header.
 pub const HEADER_SIZE: usize = 18;
 /// Lowest level (4 MiB hash table).
 pub const MIN_LEVEL: u8 = Model::MIN_LEVEL;
@@ -70,8 +88,10 @@ pub enum CmError {
     BadLevel(i64),
     /// The input does not start with the `SZCM` magic.
     NotCm,
-    /// The input ends inside the 18-byte header.
+    /// The input ends inside the header.
     Truncated { len: usize },
+    /// The input ends (at byte `at`) before the stream does.
+    TruncatedStream { at: u64, what: &'static str },
     /// A version byte this build does not read.
     UnsupportedVersion(u8),
     /// The header's level is not one this build defines.
@@ -82,6 +102,18 @@ pub enum CmError {
     ImpossibleLength { size: u64, payload: usize },
     /// The decoded data does not have the CRC-32 the header records.
     ChecksumMismatch { expected: u32, actual: u32 },
+    /// A version 2 header with a block size this build does not read.
+    BadBlockSize(u8),
+    /// A frame declares more original bytes than a block holds.
+    BadFrame { frame: u64, orig: u64, block: u64 },
+    /// The trailer's length disagrees with the frames'.
+    LengthMismatch { frames: u64, trailer: u64 },
+    /// Bytes after the end of a version 2 stream (one-shot decoding).
+    TrailingData { extra: usize },
+    /// More payload than the declared data can use (streaming decoding).
+    PayloadOverrun { at: u64 },
+    /// The streaming compressor was used after it finished.
+    Finished,
 }
 
 impl fmt::Display for CmError {
@@ -89,14 +121,38 @@ impl fmt::Display for CmError {
         match self {
             Self::BadLevel(l) => write!(f, "cm level must be {MIN_LEVEL}..{MAX_LEVEL}, got {l}"),
             Self::NotCm => write!(f, "not a scalezip cm stream (no SZCM magic)"),
-            Self::Truncated { len } => write!(
+            Self::Truncated { len } => {
+                write!(f, "truncated cm stream: {len} bytes end inside the header")
+            }
+            Self::TruncatedStream { at, what } => {
+                write!(f, "truncated cm stream: the input ends at byte {at}, {what}")
+            }
+            Self::BadBlockSize(b) => write!(
                 f,
-                "truncated cm stream: {len} bytes, the header alone is {HEADER_SIZE}"
+                "corrupt cm header: block size 2^{b} outside 2^{}..2^{}",
+                stream::MIN_BLOCK_LOG,
+                stream::MAX_BLOCK_LOG
             ),
+            Self::BadFrame { frame, orig, block } => write!(
+                f,
+                "corrupt cm stream: frame {frame} declares {orig} bytes, more than a block of {block}"
+            ),
+            Self::LengthMismatch { frames, trailer } => write!(
+                f,
+                "corrupt cm stream: the frames hold {frames} bytes, the trailer records {trailer}"
+            ),
+            Self::TrailingData { extra } => {
+                write!(f, "{extra} bytes of trailing data after the cm stream")
+            }
+            Self::PayloadOverrun { at } => write!(
+                f,
+                "corrupt cm stream: at byte {at}, more payload than the frames' data can use"
+            ),
+            Self::Finished => write!(f, "the cm compressor has already finished its stream"),
             Self::UnsupportedVersion(v) => {
                 write!(
                     f,
-                    "cm stream version {v} is not supported (this build reads {VERSION})"
+                    "cm stream version {v} is not supported (this build reads 1 and {VERSION})"
                 )
             }
             Self::BadHeaderLevel(l) => {
@@ -138,12 +194,21 @@ pub fn model_bytes(level: i64) -> Result<usize, CmError> {
     Ok(Model::bytes_for_level(check_level(level)?))
 }
 
-/// Compress `data` at `level` into a `SZCM` stream.
+/// Compress `data` at `level` into a `SZCM` stream (version 2, the same
+/// bytes [`CmEncoder`] writes for the same data).
 pub fn compress(data: &[u8], level: i64) -> Result<Vec<u8>, CmError> {
+    Ok(stream::compress(data, check_level(level)?))
+}
+
+/// Compress `data` at `level` into a version 1 stream, for readers older
+/// than version 2. On data shorter than the level's window
+/// (`2^(level + 19)` bytes less 64) its payload is byte for byte version
+/// 2's.
+pub fn compress_v1(data: &[u8], level: i64) -> Result<Vec<u8>, CmError> {
     let level = check_level(level)?;
     let mut out = Vec::with_capacity(HEADER_SIZE + data.len() / 3 + 16);
     out.extend_from_slice(&MAGIC);
-    out.push(VERSION);
+    out.push(1);
     out.push(level);
     out.extend_from_slice(&(data.len() as u64).to_le_bytes());
     out.extend_from_slice(&checksum::crc32(0, data).to_le_bytes());
@@ -152,30 +217,37 @@ pub fn compress(data: &[u8], level: i64) -> Result<Vec<u8>, CmError> {
     }
     let mut m = Model::new(level);
     let mut enc = BinaryEncoder::with_capacity(data.len() / 3 + 16);
-    for i in 0..data.len() {
-        let c = data[i];
-        let hist = &data[..=i];
-        for b in (0..8).rev() {
-            let bit = (c >> b) & 1 == 1;
-            enc.encode(bit, m.p());
-            m.update(bit, hist);
-        }
-    }
+    // The model reads only positions before the one it codes.
+    simd::run(simd::Encode {
+        m: &mut m,
+        enc: &mut enc,
+        data,
+        hist: data,
+    });
     out.extend_from_slice(&enc.finish());
     Ok(out)
 }
 
-/// The parsed header: (level, original length, CRC-32).
-pub fn read_header(data: &[u8]) -> Result<(u8, u64, u32), CmError> {
+/// The format version of a stream, after checking its magic.
+pub fn version(data: &[u8]) -> Result<u8, CmError> {
     let n = data.len().min(4);
     if data[..n] != MAGIC[..n] {
         return Err(CmError::NotCm);
     }
+    match data.get(4) {
+        None => Err(CmError::Truncated { len: data.len() }),
+        Some(&v) if v == 1 || v == VERSION => Ok(v),
+        Some(&v) => Err(CmError::UnsupportedVersion(v)),
+    }
+}
+
+/// The parsed version 1 header: (level, original length, CRC-32).
+pub fn read_header(data: &[u8]) -> Result<(u8, u64, u32), CmError> {
+    if version(data)? != 1 {
+        return Err(CmError::UnsupportedVersion(data[4]));
+    }
     if data.len() < HEADER_SIZE {
         return Err(CmError::Truncated { len: data.len() });
-    }
-    if data[4] != VERSION {
-        return Err(CmError::UnsupportedVersion(data[4]));
     }
     let level = data[5];
     if !(MIN_LEVEL..=MAX_LEVEL).contains(&level) {
@@ -191,6 +263,9 @@ pub fn read_header(data: &[u8]) -> Result<(u8, u64, u32), CmError> {
 /// The original length recorded in a stream's header, after checking it
 /// against `limit` and against what the payload can encode.
 pub fn decompressed_len(data: &[u8], limit: u64) -> Result<u64, CmError> {
+    if version(data)? == stream::VERSION {
+        return Ok(stream::layout(data, limit)?.total);
+    }
     let (_, size, _) = read_header(data)?;
     if size > limit {
         return Err(CmError::OutputTooLarge { size, limit });
@@ -214,6 +289,10 @@ pub fn decompress(data: &[u8], limit: u64) -> Result<Vec<u8>, CmError> {
 /// Decode a `SZCM` stream into `out`, whose length must be the original
 /// length ([`decompressed_len`]). `out` also serves as the model's history.
 pub fn decompress_into(data: &[u8], out: &mut [u8]) -> Result<(), CmError> {
+    if version(data)? == stream::VERSION {
+        let lay = stream::layout(data, u64::MAX)?;
+        return stream::decompress_into(data, &lay, out);
+    }
     let (level, size, expected) = read_header(data)?;
     if size != out.len() as u64 {
         return Err(CmError::OutputTooLarge {
@@ -224,15 +303,11 @@ pub fn decompress_into(data: &[u8], out: &mut [u8]) -> Result<(), CmError> {
     if size > 0 {
         let mut m = Model::new(level);
         let mut dec = BinaryDecoder::new(&data[HEADER_SIZE..]);
-        for i in 0..out.len() {
-            let mut c = 0u32;
-            for _ in 0..8 {
-                let bit = dec.decode(m.p());
-                c = (c << 1) | u32::from(bit);
-                out[i] = c as u8; // complete after the 8th bit, when it is read
-                m.update(bit, &out[..=i]);
-            }
-        }
+        simd::run(simd::Decode {
+            m: &mut m,
+            dec: &mut dec,
+            out,
+        });
     }
     let actual = checksum::crc32(0, out);
     if actual != expected {

@@ -110,6 +110,71 @@ fn hash2(a: u64, b: u64) -> u64 {
     x ^ (x >> 32)
 }
 
+/// Read access to the bytes coded so far, by absolute position. The model
+/// reads only positions in `pos - max_dist - 32 .. pos`, where `pos` is the
+/// number of bytes coded (see [`Model::with_window`]), so a ring buffer of
+/// the last `window` bytes serves as well as the whole data.
+pub trait History {
+    /// The byte at absolute position `i`.
+    fn at(&self, i: usize) -> u8;
+}
+
+impl History for [u8] {
+    #[inline(always)]
+    fn at(&self, i: usize) -> u8 {
+        self[i]
+    }
+}
+
+/// The last bytes coded, by absolute position: a buffer that grows up to
+/// `cap` (a power of two, or `usize::MAX` for no limit) and then wraps, so
+/// position `i` lives at `i & (cap - 1)`.
+pub struct Ring {
+    buf: Vec<u8>,
+    mask: usize,
+    len: u64,
+}
+
+impl Ring {
+    /// A ring keeping the last `cap` bytes (a power of two); `None` keeps
+    /// everything.
+    pub fn new(cap: Option<usize>) -> Self {
+        let mask = cap.map_or(usize::MAX, |c| {
+            debug_assert!(c.is_power_of_two());
+            c - 1
+        });
+        Ring {
+            buf: Vec::new(),
+            mask,
+            len: 0,
+        }
+    }
+
+    /// Append byte `b` (position `len`).
+    #[inline(always)]
+    pub fn push(&mut self, b: u8) {
+        if self.buf.len() <= self.mask {
+            self.buf.push(b);
+        } else {
+            let i = (self.len as usize) & self.mask;
+            self.buf[i] = b;
+        }
+        self.len += 1;
+    }
+
+    /// Bytes allocated.
+    pub fn size_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+}
+
+impl History for Ring {
+    #[inline(always)]
+    fn at(&self, i: usize) -> u8 {
+        self.buf[i & self.mask]
+    }
+}
+
 pub struct Model {
     // Coding position.
     c0: u32,
@@ -135,7 +200,11 @@ pub struct Model {
     ahead_ctx: [[u64; NH]; 2],
     ahead_w: [(u64, u64); 2],
     sm: Vec<StateMap>,
-    // Match model.
+    // Match model. `legacy`: format version 1's rule (a candidate is the
+    // absolute position stored, however far back); otherwise the stored
+    // position is taken modulo 2^32 and must lie at most `max_dist` back.
+    legacy: bool,
+    max_dist: usize,
     ht: Vec<u32>,
     mptr: usize,
     mlen: u32,
@@ -149,6 +218,9 @@ pub struct Model {
     m2: Mixer<NI>,
     a1: Apm,
     a2: Apm,
+    /// Context of the second APM for the next prediction, computed (and
+    /// its row prefetched) early in `update`.
+    a2_cx: usize,
     pr_mix: i32,
     pr: u32,
 }
@@ -171,9 +243,37 @@ impl Model {
         Self::table_lines(level) * 64 + Self::match_entries(level) * 4 + FIXED_BYTES
     }
 
+    /// History the model of `level` keeps when it must keep its own (the
+    /// streaming coders; format version 2): `2^(level + 19)` bytes, 1 MiB
+    /// at level 1 to 256 MiB at level 9. Matches reach back at most
+    /// [`max_dist_for_level`](Self::max_dist_for_level).
+    pub fn window_for_level(level: u8) -> usize {
+        1 << (u32::from(level.clamp(Self::MIN_LEVEL, Self::MAX_LEVEL)) + 19)
+    }
+
+    /// How far back a match may start under format version 2: the window
+    /// less the 32 bytes a candidate is verified over, and some slack.
+    pub fn max_dist_for_level(level: u8) -> usize {
+        Self::window_for_level(level) - 64
+    }
+
+    /// The model of format version 1: matches may reach back to the start
+    /// of the data, so the whole history must be kept.
+    pub fn new(level: u8) -> Self {
+        Self::build(level, true, usize::MAX)
+    }
+
+    /// The model of format version 2: matches reach back at most
+    /// `max_dist_for_level(level)` bytes, so a [`Ring`] of
+    /// `window_for_level(level)` bytes is history enough. On data shorter
+    /// than `max_dist` it predicts exactly as [`new`](Self::new)'s.
+    pub fn with_window(level: u8) -> Self {
+        Self::build(level, false, Self::max_dist_for_level(level))
+    }
+
     /// A fresh model; `level` must be in `MIN_LEVEL..=MAX_LEVEL` (the
     /// caller validates it before anything is allocated).
-    pub fn new(level: u8) -> Self {
+    fn build(level: u8, legacy: bool, max_dist: usize) -> Self {
         let level = level.clamp(Self::MIN_LEVEL, Self::MAX_LEVEL);
         let st = StateTable::new();
         let sm = (0..NH + 2)
@@ -196,6 +296,8 @@ impl Model {
             ahead_ctx: [[0; NH]; 2],
             ahead_w: [(0, 0); 2],
             sm,
+            legacy,
+            max_dist,
             ht: huge_vec(Self::match_entries(level), 0),
             mptr: 0,
             mlen: 0,
@@ -208,12 +310,14 @@ impl Model {
             m2: Mixer::new(M2_CONTEXTS, 6),
             a1: Apm::new(A1_CONTEXTS, 7),
             a2: Apm::new(A2_CONTEXTS, 7),
+            a2_cx: 0,
             pr_mix: 2048,
             pr: 2048,
             st,
         };
         m.byte_contexts();
         m.find_slots();
+        m.a2_cx = m.apm_contexts().1;
         m.predict();
         m
     }
@@ -264,11 +368,12 @@ impl Model {
         self.ctx = contexts(self.c4, self.w0, self.w1);
     }
 
-    /// Update the match model once `hist` (all bytes so far) has grown by
-    /// one byte.
-    fn match_update(&mut self, hist: &[u8]) {
-        let pos = hist.len();
-        let byte = u32::from(hist[pos - 1]);
+    /// Update the match model once `hist` has grown by one byte (to
+    /// `self.pos` bytes).
+    #[inline(always)]
+    fn match_update<H: History + ?Sized>(&mut self, hist: &H) {
+        let pos = self.pos;
+        let byte = u32::from(hist.at(pos - 1));
         if self.mlen > 0 && self.mbyte == byte {
             self.mlen = (self.mlen + 1).min(MAXLEN);
             self.mptr += 1;
@@ -278,10 +383,20 @@ impl Model {
         if pos >= MINLEN {
             let h = self.match_hash();
             if self.mlen == 0 {
-                let cand = self.ht[h] as usize;
+                let stored = self.ht[h];
+                let cand = if self.legacy {
+                    stored as usize
+                } else {
+                    let d = (pos as u32).wrapping_sub(stored) as usize;
+                    if stored != 0 && d <= self.max_dist {
+                        pos.saturating_sub(d)
+                    } else {
+                        0
+                    }
+                };
                 if cand > 0 && cand < pos {
                     let mut l = 0;
-                    while l < 32 && l < cand && hist[cand - 1 - l] == hist[pos - 1 - l] {
+                    while l < 32 && l < cand && hist.at(cand - 1 - l) == hist.at(pos - 1 - l) {
                         l += 1;
                     }
                     if l >= MINLEN {
@@ -293,14 +408,14 @@ impl Model {
             self.ht[h] = pos as u32;
         }
         self.mbyte = if self.mlen > 0 {
-            u32::from(hist[self.mptr])
+            u32::from(hist.at(self.mptr))
         } else {
             0
         };
     }
 
     /// Compute the next prediction from the current contexts.
-    #[inline]
+    #[inline(always)]
     fn predict(&mut self) {
         let s = &self.stretch;
         let c0 = self.c0 as usize;
@@ -347,7 +462,7 @@ impl Model {
         let d = (d1 + d2) >> 1;
         self.pr_mix = squash(d);
         // Two APM stages, averaged with what they refine.
-        let (a1, a2) = self.apm_contexts();
+        let (a1, a2) = (self.c0 as usize, self.a2_cx);
         let pa = self.a1.pp(d, a1);
         let pr = (self.pr_mix as u32 + 3 * pa) >> 2;
         let pb = self.a2.pp(self.stretch.get(pr), a2);
@@ -357,8 +472,8 @@ impl Model {
 
     /// Learn bit `y` and move on. `hist` holds every byte coded so far,
     /// including the one `y` completes; it is only read at byte ends.
-    #[inline]
-    pub fn update(&mut self, y: bool, hist: &[u8]) {
+    #[inline(always)]
+    pub fn update<H: History + ?Sized>(&mut self, y: bool, hist: &H) {
         let yi = usize::from(y);
         let old_c0 = self.c0 as usize;
         let old_c1 = (self.c4 & 0xff) as usize;
@@ -380,7 +495,8 @@ impl Model {
         }
         // The second APM's table misses the inner caches; its row for the
         // next prediction is known now.
-        self.a2.prefetch(self.apm_contexts().1);
+        self.a2_cx = self.apm_contexts().1;
+        self.a2.prefetch(self.a2_cx);
         let new_slots = self.bitpos == 0 || self.bitpos == 4;
         let hashes = self.ahead_h[yi];
         if self.bitpos == 3 || self.bitpos == 7 {

@@ -33,7 +33,7 @@ const SQUASH_KNOTS: [i32; 33] = [
 
 /// The logistic function: stretched value `d` (1/256 units) to a 12-bit
 /// probability in 1..=4095.
-#[inline]
+#[inline(always)]
 pub fn squash(d: i32) -> i32 {
     if d > 2047 {
         return 4095;
@@ -371,7 +371,7 @@ impl Apm {
     }
 
     /// Refine 12-bit probability `pr` (stretched: `st`) in context `cx`.
-    #[inline]
+    #[inline(always)]
     pub fn pp(&mut self, st: i32, cx: usize) -> u32 {
         let s = (st.clamp(-2047, 2047) + 2048) as u32; // 1..4095
         let lo = (s >> 7) as usize; // 0..31
@@ -390,7 +390,7 @@ impl Apm {
         prefetch(&self.t[base + 32]);
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn update(&mut self, y: bool) {
         let g = (i32::from(y) << 16) + (i32::from(y) << self.rate) - i32::from(y) - i32::from(y);
         let e = &mut self.t[self.idx];

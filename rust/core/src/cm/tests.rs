@@ -46,6 +46,8 @@ fn text(n: usize) -> Vec<u8> {
 fn round_trip(data: &[u8], level: i64) -> Vec<u8> {
     let c = compress(data, level).unwrap();
     assert_eq!(decompress(&c, u64::MAX).unwrap(), data);
+    let c1 = compress_v1(data, level).unwrap();
+    assert_eq!(decompress(&c1, u64::MAX).unwrap(), data);
     c
 }
 
@@ -80,12 +82,15 @@ fn compresses_text_and_runs() {
 #[test]
 fn deterministic_and_level_recorded() {
     let t = text(50_000);
-    let a = compress(&t, 3).unwrap();
-    assert_eq!(a, compress(&t, 3).unwrap());
+    let a = compress_v1(&t, 3).unwrap();
+    assert_eq!(a, compress_v1(&t, 3).unwrap());
     assert_eq!(&a[..4], b"SZCM");
-    assert_eq!(a[4], VERSION);
+    assert_eq!(a[4], 1);
     assert_eq!(a[5], 3);
     assert_eq!(u64::from_le_bytes(a[6..14].try_into().unwrap()), 50_000);
+    let b = compress(&t, 3).unwrap();
+    assert_eq!(b, compress(&t, 3).unwrap());
+    assert_eq!(&b[..7], b"SZCM\x02\x03\x14");
 }
 
 #[test]
@@ -118,7 +123,7 @@ fn model_bytes_matches_allocation() {
 #[test]
 fn corrupt_and_truncated_streams_are_refused() {
     let t = text(30_000);
-    let c = compress(&t, 1).unwrap();
+    let c = compress_v1(&t, 1).unwrap();
     // Truncated payloads: the CRC catches them.
     for cut in [HEADER_SIZE, HEADER_SIZE + 1, c.len() / 2, c.len() - 1] {
         let e = decompress(&c[..cut], u64::MAX).unwrap_err();
@@ -149,10 +154,10 @@ fn corrupt_and_truncated_streams_are_refused() {
     d[0] = b'X';
     assert_eq!(decompress(&d, u64::MAX), Err(CmError::NotCm));
     let mut d = c.clone();
-    d[4] = 2;
+    d[4] = 3;
     assert_eq!(
         decompress(&d, u64::MAX),
-        Err(CmError::UnsupportedVersion(2))
+        Err(CmError::UnsupportedVersion(3))
     );
     let mut d = c.clone();
     d[5] = 0;
@@ -175,7 +180,7 @@ fn corrupt_and_truncated_streams_are_refused() {
 
 #[test]
 fn garbage_after_header_never_panics() {
-    let c = compress(b"hello hello hello", 1).unwrap();
+    let c = compress_v1(b"hello hello hello", 1).unwrap();
     for seed in 1..20 {
         let mut d = c[..HEADER_SIZE].to_vec();
         d.extend_from_slice(&noise(seed as usize * 3, seed));
@@ -191,11 +196,281 @@ fn stream_is_pinned() {
     let mut data = text(40_000);
     data.extend(noise(2_000, 9));
     data.extend(text(20_000));
-    let c = compress(&data, 1).unwrap();
+    let c = compress_v1(&data, 1).unwrap();
     // Length and CRC-32 of the level-1 stream, as produced by the model
     // before the look-ahead prefetch work (issue #7).
     assert_eq!(
         (c.len(), crate::checksum::crc32(0, &c)),
         (6314, 1_405_914_041)
     );
+    // Version 2 frames the very same payload (the data is shorter than the
+    // window and than a block): header, one frame, trailer.
+    let c2 = compress(&data, 1).unwrap();
+    let payload = &c[HEADER_SIZE..];
+    assert_eq!(c2.len(), 7 + 8 + payload.len() + 12);
+    assert_eq!(&c2[15..15 + payload.len()], payload);
+}
+
+// ------------------------------------------------------------ version 2
+
+/// `data` through a `CmEncoder` in pieces of the given sizes (cycled).
+fn stream_compress(data: &[u8], level: i64, pieces: &[usize]) -> Vec<u8> {
+    let mut e = CmEncoder::new(level).unwrap();
+    let mut out = Vec::new();
+    let mut at = 0;
+    let mut k = 0;
+    while at < data.len() {
+        let n = pieces[k % pieces.len()].min(data.len() - at);
+        e.compress(&data[at..at + n], &mut out).unwrap();
+        at += n;
+        k += 1;
+    }
+    e.finish(&mut out).unwrap();
+    assert_eq!(e.compress(b"x", &mut out), Err(CmError::Finished));
+    out
+}
+
+/// `stream` through a `CmDecoder` fed in pieces, each call producing at
+/// most `max_out` bytes; returns the output and the unused input.
+fn stream_decompress(
+    stream: &[u8],
+    pieces: &[usize],
+    max_out: usize,
+) -> Result<(Vec<u8>, Vec<u8>), CmError> {
+    let mut d = CmDecoder::new();
+    let mut out = Vec::new();
+    let mut at = 0;
+    let mut k = 0;
+    let mut tail: Vec<u8> = Vec::new();
+    let mut calls = 0;
+    loop {
+        calls += 1;
+        assert!(calls < 10_000_000, "decoder does not progress");
+        if d.is_eof() {
+            let mut rest = tail.clone();
+            rest.extend_from_slice(&stream[at..]);
+            return Ok((out, rest));
+        }
+        let input: Vec<u8> = if !tail.is_empty() {
+            std::mem::take(&mut tail)
+        } else if at < stream.len() {
+            let n = pieces[k % pieces.len()].min(stream.len() - at);
+            k += 1;
+            at += n;
+            stream[at - n..at].to_vec()
+        } else if d.has_pending_output() {
+            Vec::new()
+        } else {
+            d.finish(&mut out)?;
+            return Ok((out, Vec::new()));
+        };
+        let before = out.len();
+        let used = d.decompress(&input, max_out, &mut out)?;
+        assert!(out.len() - before <= max_out);
+        tail = input[used..].to_vec();
+    }
+}
+
+#[test]
+fn streaming_equals_one_shot_for_any_split() {
+    let mut data = text(150_000);
+    data.extend(noise(3_000, 4));
+    data.extend(text(50_000));
+    let one = compress(&data, 1).unwrap();
+    for pieces in [&[1usize][..], &[7, 1, 4096], &[65_536], &[data.len()]] {
+        if pieces == [1] {
+            // byte by byte over a prefix (slow path, same model)
+            let p = &data[..5_000];
+            assert_eq!(stream_compress(p, 1, pieces), compress(p, 1).unwrap());
+            continue;
+        }
+        assert_eq!(stream_compress(&data, 1, pieces), one);
+    }
+    for (pieces, max_out) in [
+        (&[1usize][..], usize::MAX),
+        (&[3, 1000], 1),
+        (&[5000], 777),
+        (&[one.len()], usize::MAX),
+    ] {
+        let (out, rest) = stream_decompress(&one, pieces, max_out).unwrap();
+        assert_eq!(out, data);
+        assert!(rest.is_empty());
+    }
+}
+
+#[test]
+fn streaming_reads_version_1_and_empty_streams() {
+    let data = text(40_000);
+    let v1 = compress_v1(&data, 2).unwrap();
+    let (out, _) = stream_decompress(&v1, &[333], 1000).unwrap();
+    assert_eq!(out, data);
+    for s in [compress_v1(b"", 1).unwrap(), compress(b"", 1).unwrap()] {
+        let (out, rest) = stream_decompress(&s, &[1], usize::MAX).unwrap();
+        assert!(out.is_empty() && rest.is_empty());
+    }
+    assert_eq!(stream_compress(b"", 3, &[1]), compress(b"", 3).unwrap());
+}
+
+#[test]
+fn streams_span_blocks_and_keep_trailing_data() {
+    // Just over two blocks, so three frames; a stream of exactly one block
+    // ends with an empty frame.
+    let block = 1usize << stream::BLOCK_LOG;
+    let mut data = text(block * 2 + 100);
+    data[block..block + 50].copy_from_slice(&noise(50, 3));
+    let one = compress(&data, 1).unwrap();
+    assert_eq!(stream_compress(&data, 1, &[100_000, 3]), one);
+    assert_eq!(decompress(&one, u64::MAX).unwrap(), data);
+    let mut with_tail = one.clone();
+    with_tail.extend_from_slice(b"NEXT");
+    let (out, rest) = stream_decompress(&with_tail, &[50_000], 300_000).unwrap();
+    assert_eq!(out, data);
+    assert_eq!(rest, b"NEXT");
+    assert_eq!(
+        decompress(&with_tail, u64::MAX),
+        Err(CmError::TrailingData { extra: 4 })
+    );
+    let exact = compress(&data[..block], 1).unwrap();
+    assert_eq!(decompress(&exact, u64::MAX).unwrap(), &data[..block]);
+    let (out, _) = stream_decompress(&exact, &[4096], usize::MAX).unwrap();
+    assert_eq!(out, &data[..block]);
+}
+
+#[test]
+fn window_rule_matches_version_1_below_the_window() {
+    // Below the window the two models predict identically ...
+    let data = text(100_000);
+    let v1 = compress_v1(&data, 1).unwrap();
+    let v2 = compress(&data, 1).unwrap();
+    assert_eq!(&v2[15..15 + v1.len() - HEADER_SIZE], &v1[HEADER_SIZE..]);
+    // ... and beyond it (level 1: 1 MiB window), where version 2 may no
+    // longer use a match from further back and its ring has wrapped, both
+    // still round-trip, one-shot and streaming.
+    let w = model::Model::window_for_level(1);
+    let mut far = noise(20_000, 8);
+    far.extend(vec![0u8; w]);
+    far.extend_from_within(..20_000);
+    let a = compress(&far, 1).unwrap();
+    let b = compress_v1(&far, 1).unwrap();
+    assert_eq!(decompress(&a, u64::MAX).unwrap(), far);
+    assert_eq!(decompress(&b, u64::MAX).unwrap(), far);
+    let (out, _) = stream_decompress(&a, &[70_000], usize::MAX).unwrap();
+    assert_eq!(out, far);
+}
+
+#[test]
+fn damaged_version_2_streams_are_refused() {
+    let data = text(30_000);
+    let c = compress(&data, 1).unwrap();
+    let n = c.len();
+    for cut in [0, 3, 5, 6, 7, 10, 15, 16, n / 2, n - 12, n - 1] {
+        let e = decompress(&c[..cut], u64::MAX).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                CmError::Truncated { .. }
+                    | CmError::TruncatedStream { .. }
+                    | CmError::ImpossibleLength { .. }
+            ),
+            "cut {cut}: {e:?}"
+        );
+        let e = stream_decompress(&c[..cut], &[9], usize::MAX).unwrap_err();
+        assert!(
+            matches!(e, CmError::TruncatedStream { .. } | CmError::NotCm),
+            "cut {cut}: {e:?}"
+        );
+    }
+    let patched = |at: usize, v: &[u8]| {
+        let mut d = c.clone();
+        d[at..at + v.len()].copy_from_slice(v);
+        d
+    };
+    assert_eq!(
+        decompress(&patched(6, &[30]), u64::MAX),
+        Err(CmError::BadBlockSize(30))
+    );
+    assert!(matches!(
+        decompress(&patched(7, &(2u32 << 20).to_le_bytes()), u64::MAX),
+        Err(CmError::BadFrame { .. })
+    ));
+    // A full block: the payload then reads as another frame header.
+    assert!(decompress(&patched(7, &(1u32 << 20).to_le_bytes()), u64::MAX).is_err());
+    assert!(matches!(
+        decompress(&patched(7, &[0x40, 0x9c, 0, 0, 0, 0, 0, 0]), u64::MAX),
+        Err(CmError::ImpossibleLength { .. })
+    ));
+    assert!(matches!(
+        decompress(&patched(n - 12, &[1]), u64::MAX),
+        Err(CmError::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        decompress(&patched(n - 1, &[!c[n - 1]]), u64::MAX),
+        Err(CmError::ChecksumMismatch { .. })
+    ));
+    assert!(matches!(
+        stream_decompress(&patched(n - 1, &[!c[n - 1]]), &[100], 10),
+        Err(CmError::ChecksumMismatch { .. })
+    ));
+    assert_eq!(
+        decompress(&c, 29_999),
+        Err(CmError::OutputTooLarge {
+            size: 30_000,
+            limit: 29_999
+        })
+    );
+    // Every single-byte change is caught or harmless, both ways.
+    for i in (7..n).step_by(97) {
+        let d = patched(i, &[c[i] ^ 0x41]);
+        if let Ok(out) = decompress(&d, u64::MAX) {
+            assert_eq!(out, data);
+        }
+        if let Ok((out, _)) = stream_decompress(&d, &[1000], usize::MAX) {
+            assert_eq!(out, data);
+        }
+    }
+}
+
+#[test]
+fn streaming_decoder_refuses_runaway_payload() {
+    // A last frame declaring no data but a long payload cannot be used.
+    let mut s = b"SZCM\x02\x01\x14".to_vec();
+    s.extend_from_slice(&0u32.to_le_bytes());
+    s.extend_from_slice(&200_000u32.to_le_bytes());
+    s.extend(noise(200_000, 2));
+    let e = stream_decompress(&s, &[200_100], usize::MAX).unwrap_err();
+    assert!(matches!(e, CmError::PayloadOverrun { .. }), "{e:?}");
+}
+
+#[test]
+fn avx2_and_portable_builds_agree() {
+    // Mixed content, both formats, both directions, streaming too; the
+    // portable build is the reference (SCALEZIP_NO_SIMD=1 runs all tests
+    // on it).
+    let mut data = text(60_000);
+    data.extend(noise(5_000, 11));
+    data.extend(vec![0u8; 3000]);
+    data.extend(text(20_000));
+    let fast = simd::with_portable(false, || {
+        (
+            compress(&data, 2).unwrap(),
+            compress_v1(&data, 2).unwrap(),
+            stream_compress(&data, 2, &[999]),
+        )
+    });
+    let slow = simd::with_portable(true, || {
+        (
+            compress(&data, 2).unwrap(),
+            compress_v1(&data, 2).unwrap(),
+            stream_compress(&data, 2, &[999]),
+        )
+    });
+    assert_eq!(fast, slow);
+    for portable in [false, true] {
+        simd::with_portable(portable, || {
+            assert_eq!(decompress(&fast.0, u64::MAX).unwrap(), data);
+            assert_eq!(decompress(&fast.1, u64::MAX).unwrap(), data);
+            assert_eq!(stream_decompress(&fast.0, &[777], 5000).unwrap().0, data);
+        });
+    }
+    eprintln!("avx2 build in use: {}", simd::uses_avx2());
 }

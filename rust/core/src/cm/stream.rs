@@ -1,0 +1,809 @@
+//! Format version 2 of `SZCM`: the framed layout that lets the compressor
+//! and the decompressor run as streams, in constant memory.
+//!
+//! Version 1 records the original length and CRC-32 before the payload, so
+//! the writer must have seen all of the data first, and its match model may
+//! point anywhere back into the data, so the reader must keep all of it.
+//! Version 2 fixes both:
+//!
+//! - The arithmetic coder's output is cut into frames at fixed points of
+//!   the *original* data, every `2^block_log` bytes (1 MiB as written):
+//!   each frame says how many original bytes it closes and how many payload
+//!   bytes follow. The payload bytes of all frames, concatenated, are one
+//!   continuous coder stream, exactly what version 1 would store (the coder
+//!   is never flushed between frames, so framing costs 8 bytes per MiB and
+//!   nothing in ratio). A frame holding fewer than `2^block_log` original
+//!   bytes is the last; a trailer with the total length and the CRC-32
+//!   follows it. Because the cut points depend only on the data, the
+//!   stream is the same however the input was split into `compress` calls,
+//!   and the one-shot [`compress`] writes it too.
+//! - The match model looks back at most `Model::max_dist_for_level` bytes
+//!   (the window, `2^(level + 19)` bytes, less 64), so the history is a
+//!   ring of the window's size. On data shorter than that (10 MB of
+//!   `dickens` at the default level 6, whose window is 32 MiB) every
+//!   prediction, and so every payload byte, equals version 1's.
+//!
+//! Why the frame counts matter to the decoder: the coder can encode
+//! thousands of predictable bytes in one payload byte, so a decoder reading
+//! zeros past the end of what it has would happily invent bytes that were
+//! never coded. It decodes a byte only when the frames read so far declare
+//! it, and only with at least [`LOOKAHEAD`] payload bytes in hand (a byte's
+//! 8 bits consume at most 32) or once the last frame is complete (then the
+//! coder's zero padding is legitimate).
+//!
+//! Untrusted input: frame counts are bounded by the block size; the running
+//! totals must satisfy the same expansion bound as version 1's header
+//! (`MAX_EXPANSION` original bytes per payload byte), so no input makes the
+//! decoder work or allocate more than a constant times its size; the
+//! streaming decoder buffers at most [`PEND_CAP`] payload bytes beyond what
+//! it has used; the trailer's length and CRC-32 are checked at the end.
+use super::model::{Model, Ring};
+use super::simd;
+use super::{CmError, MAGIC, MAX_EXPANSION, MAX_LEVEL, MIN_LEVEL};
+use crate::checksum;
+use crate::rangecoder::{split, BinaryDecoder, BinaryEncoder};
+
+/// The version byte of this layout.
+pub const VERSION: u8 = 2;
+/// Magic, version, level, block size (log2).
+pub const HEADER_SIZE: usize = 7;
+/// Original length in a frame (`u32`) and payload length (`u32`).
+pub const FRAME_HEADER: usize = 8;
+/// Total original length (`u64`) and CRC-32 (`u32`).
+pub const TRAILER_SIZE: usize = 12;
+/// Block size written: frames close every 1 MiB of original data.
+pub const BLOCK_LOG: u8 = 20;
+/// Block sizes a reader accepts (1 KiB to 16 MiB).
+pub const MIN_BLOCK_LOG: u8 = 10;
+pub const MAX_BLOCK_LOG: u8 = 24;
+/// Payload bytes one decoded byte may consume at most (4 per bit).
+pub const LOOKAHEAD: usize = 32;
+/// Payload bytes the streaming decoder holds beyond what it has used.
+pub const PEND_CAP: usize = 1 << 16;
+
+fn put_header(out: &mut Vec<u8>, level: u8) {
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&[VERSION, level, BLOCK_LOG]);
+}
+
+fn put_frame(out: &mut Vec<u8>, orig: usize, payload: &[u8]) {
+    out.extend_from_slice(&(orig as u32).to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(payload);
+}
+
+fn put_trailer(out: &mut Vec<u8>, total: u64, crc: u32) {
+    out.extend_from_slice(&total.to_le_bytes());
+    out.extend_from_slice(&crc.to_le_bytes());
+}
+
+fn le_u32(b: &[u8]) -> u32 {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+fn le_u64(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(a)
+}
+
+/// Compress `data` at `level` (already checked) into a version 2 stream.
+pub fn compress(data: &[u8], level: u8) -> Vec<u8> {
+    let block = 1usize << BLOCK_LOG;
+    let mut out = Vec::with_capacity(data.len() / 3 + 64);
+    put_header(&mut out, level);
+    if data.is_empty() {
+        put_frame(&mut out, 0, &[]);
+        put_trailer(&mut out, 0, 0);
+        return out;
+    }
+    let mut m = Model::with_window(level);
+    let mut enc = BinaryEncoder::with_capacity(block / 2);
+    let mut start = 0;
+    loop {
+        let end = (start + block).min(data.len());
+        // The model reads only positions before the one it codes.
+        simd::run(simd::Encode {
+            m: &mut m,
+            enc: &mut enc,
+            data: &data[start..end],
+            hist: data,
+        });
+        if end - start == block {
+            put_frame(&mut out, block, &enc.take_output());
+            start = end;
+        } else {
+            put_frame(&mut out, end - start, &enc.finish());
+            break;
+        }
+    }
+    put_trailer(&mut out, data.len() as u64, checksum::crc32(0, data));
+    out
+}
+
+/// Where the pieces of a version 2 stream lie, after checking its framing.
+pub struct Layout {
+    pub level: u8,
+    /// `(offset, length)` of each frame's payload in the stream.
+    pub payload: Vec<(usize, usize)>,
+    pub total: u64,
+    pub crc: u32,
+}
+
+fn check_v2_header(data: &[u8]) -> Result<(u8, u8), CmError> {
+    if data.len() < HEADER_SIZE {
+        return Err(CmError::Truncated { len: data.len() });
+    }
+    let (level, block_log) = (data[5], data[6]);
+    if !(MIN_LEVEL..=MAX_LEVEL).contains(&level) {
+        return Err(CmError::BadHeaderLevel(level));
+    }
+    if !(MIN_BLOCK_LOG..=MAX_BLOCK_LOG).contains(&block_log) {
+        return Err(CmError::BadBlockSize(block_log));
+    }
+    Ok((level, block_log))
+}
+
+/// Walk the frames of a whole version 2 stream (magic and version already
+/// checked): every count is checked before anything is allocated for it.
+pub fn layout(data: &[u8], limit: u64) -> Result<Layout, CmError> {
+    let (level, block_log) = check_v2_header(data)?;
+    let block = 1u64 << block_log;
+    let mut payload = Vec::new();
+    let (mut total, mut coded) = (0u64, 0u64);
+    let mut at = HEADER_SIZE;
+    loop {
+        let Some(head) = data.get(at..at + FRAME_HEADER) else {
+            return Err(CmError::TruncatedStream {
+                at: data.len() as u64,
+                what: "a frame header",
+            });
+        };
+        let (orig, plen) = (u64::from(le_u32(head)), le_u32(&head[4..]) as usize);
+        let frame = payload.len() as u64;
+        if orig > block {
+            return Err(CmError::BadFrame { frame, orig, block });
+        }
+        at += FRAME_HEADER;
+        if data.len() - at < plen {
+            return Err(CmError::TruncatedStream {
+                at: data.len() as u64,
+                what: "a frame's payload",
+            });
+        }
+        total += orig;
+        coded += plen as u64;
+        if total > limit {
+            return Err(CmError::OutputTooLarge { size: total, limit });
+        }
+        if total > (coded + 8) * MAX_EXPANSION {
+            return Err(CmError::ImpossibleLength {
+                size: total,
+                payload: coded as usize,
+            });
+        }
+        payload.push((at, plen));
+        at += plen;
+        if orig < block {
+            break;
+        }
+    }
+    let Some(tr) = data.get(at..at + TRAILER_SIZE) else {
+        return Err(CmError::TruncatedStream {
+            at: data.len() as u64,
+            what: "the trailer",
+        });
+    };
+    let (t, crc) = (le_u64(tr), le_u32(&tr[8..]));
+    if t != total {
+        return Err(CmError::LengthMismatch {
+            frames: total,
+            trailer: t,
+        });
+    }
+    at += TRAILER_SIZE;
+    if at != data.len() {
+        return Err(CmError::TrailingData {
+            extra: data.len() - at,
+        });
+    }
+    Ok(Layout {
+        level,
+        payload,
+        total,
+        crc,
+    })
+}
+
+/// Decode a whole version 2 stream into `out`, whose length must be the
+/// layout's total (the caller allocated it from [`layout`]).
+pub fn decompress_into(data: &[u8], lay: &Layout, out: &mut [u8]) -> Result<(), CmError> {
+    if lay.total != out.len() as u64 {
+        return Err(CmError::OutputTooLarge {
+            size: lay.total,
+            limit: out.len() as u64,
+        });
+    }
+    if !out.is_empty() {
+        let mut coded = Vec::with_capacity(lay.payload.iter().map(|p| p.1).sum());
+        for &(at, len) in &lay.payload {
+            coded.extend_from_slice(&data[at..at + len]);
+        }
+        let mut m = Model::with_window(lay.level);
+        let mut dec = BinaryDecoder::new(&coded[..]);
+        simd::run(simd::Decode {
+            m: &mut m,
+            dec: &mut dec,
+            out,
+        });
+    }
+    let actual = checksum::crc32(0, out);
+    if actual != lay.crc {
+        return Err(CmError::ChecksumMismatch {
+            expected: lay.crc,
+            actual,
+        });
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------ streaming
+
+/// Streaming compressor: version 2 streams, byte-identical to
+/// [`compress`]'s for the same data however it is split into calls.
+/// Memory: the model of its level, the history window, and the payload of
+/// the current block.
+pub struct CmEncoder {
+    level: u8,
+    model: Option<Box<Model>>,
+    enc: BinaryEncoder,
+    ring: Ring,
+    in_block: usize,
+    total: u64,
+    crc: u32,
+    started: bool,
+    finished: bool,
+}
+
+impl CmEncoder {
+    /// A compressor at `level` (checked); the model is allocated with the
+    /// first byte of data.
+    pub fn new(level: i64) -> Result<Self, CmError> {
+        let level = super::check_level(level)?;
+        Ok(CmEncoder {
+            level,
+            model: None,
+            enc: BinaryEncoder::new(),
+            ring: Ring::new(Some(Model::window_for_level(level))),
+            in_block: 0,
+            total: 0,
+            crc: 0,
+            started: false,
+            finished: false,
+        })
+    }
+
+    pub fn level(&self) -> u8 {
+        self.level
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    fn start(&mut self, out: &mut Vec<u8>) {
+        if !self.started {
+            put_header(out, self.level);
+            self.started = true;
+        }
+    }
+
+    /// Compress `data`, appending the output that is ready to `out` (the
+    /// header, and a frame for each block completed).
+    pub fn compress(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), CmError> {
+        if self.finished {
+            return Err(CmError::Finished);
+        }
+        self.start(out);
+        if data.is_empty() {
+            return Ok(());
+        }
+        let level = self.level;
+        let m = self
+            .model
+            .get_or_insert_with(|| Box::new(Model::with_window(level)));
+        self.crc = checksum::crc32(self.crc, data);
+        let block = 1usize << BLOCK_LOG;
+        let mut rest = data;
+        while !rest.is_empty() {
+            let n = rest.len().min(block - self.in_block);
+            simd::run(simd::EncodeRing {
+                m,
+                enc: &mut self.enc,
+                data: &rest[..n],
+                ring: &mut self.ring,
+            });
+            rest = &rest[n..];
+            self.in_block += n;
+            if self.in_block == block {
+                put_frame(out, block, &self.enc.take_output());
+                self.in_block = 0;
+            }
+        }
+        self.total += data.len() as u64;
+        Ok(())
+    }
+
+    /// End the stream: the last frame and the trailer.
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), CmError> {
+        if self.finished {
+            return Err(CmError::Finished);
+        }
+        self.start(out);
+        let last = std::mem::take(&mut self.enc).finish();
+        put_frame(out, self.in_block, &last);
+        put_trailer(out, self.total, self.crc);
+        self.finished = true;
+        self.model = None;
+        self.ring = Ring::new(Some(1));
+        Ok(())
+    }
+
+    /// Memory held: model, history, pending payload.
+    pub fn size_bytes(&self) -> usize {
+        self.model.as_ref().map_or(0, |m| m.size_bytes()) + self.ring.size_bytes() + self.enc.len()
+    }
+}
+
+/// What the streaming decoder expects next in its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// The magic and version byte, then the rest of the header.
+    Header,
+    /// Version 1: everything after the header is payload.
+    V1Payload,
+    FrameHead,
+    /// Payload bytes of the current frame still to come.
+    Payload(u64),
+    Trailer,
+    /// The stream's bytes are all read; anything after is not ours.
+    Done,
+}
+
+/// Streaming decompressor of one `SZCM` stream (version 1 or 2).
+///
+/// [`decompress`](Self::decompress) takes input as it comes and appends
+/// output up to a limit; it reads input only as far as it needs (at most
+/// [`PEND_CAP`] payload bytes ahead), so input it did not take is left to
+/// the caller. Version 2 streams end on their own (the trailer), after
+/// which input is left unread; version 1 streams record no payload length,
+/// so their last bytes come out of [`finish`](Self::finish), and their
+/// match model may reach back to the start, so their whole output is kept
+/// as history (memory grows with the output; version 2 is constant).
+pub struct CmDecoder {
+    phase: Phase,
+    acc: Vec<u8>,
+    version: u8,
+    level: u8,
+    block: u64,
+    model: Option<Box<Model>>,
+    ring: Ring,
+    x1: u32,
+    x2: u32,
+    x: u32,
+    primed: bool,
+    pend: Vec<u8>,
+    rd: usize,
+    /// No more payload will come: past the end, the coder reads zeros.
+    complete: bool,
+    /// Original bytes the stream has declared so far.
+    declared: u64,
+    coded: u64,
+    frames: u64,
+    /// The frame being read holds fewer than a block: it is the last.
+    last: bool,
+    produced: u64,
+    crc: u32,
+    expect: Option<(u64, u32)>,
+    eof: bool,
+    failed: Option<CmError>,
+    /// Input bytes consumed so far (for error positions).
+    offset: u64,
+}
+
+impl Default for CmDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CmDecoder {
+    pub fn new() -> Self {
+        CmDecoder {
+            phase: Phase::Header,
+            acc: Vec::with_capacity(18),
+            version: 0,
+            level: 0,
+            block: 0,
+            model: None,
+            ring: Ring::new(Some(1)),
+            x1: 0,
+            x2: u32::MAX,
+            x: 0,
+            primed: false,
+            pend: Vec::new(),
+            rd: 0,
+            complete: false,
+            declared: 0,
+            coded: 0,
+            frames: 0,
+            last: false,
+            produced: 0,
+            crc: 0,
+            expect: None,
+            eof: false,
+            failed: None,
+            offset: 0,
+        }
+    }
+
+    /// True once the whole stream has been decoded and verified.
+    pub fn is_eof(&self) -> bool {
+        self.eof
+    }
+
+    /// Format version of the stream, once its header is read.
+    pub fn version(&self) -> Option<u8> {
+        (self.version != 0).then_some(self.version)
+    }
+
+    /// Level of the stream, once its header is read.
+    pub fn level(&self) -> Option<u8> {
+        (self.level != 0).then_some(self.level)
+    }
+
+    /// True when output can be produced without more input (a call
+    /// stopped at its output limit).
+    pub fn has_pending_output(&self) -> bool {
+        !self.eof && self.failed.is_none() && self.can_decode()
+    }
+
+    fn unread(&self) -> usize {
+        self.pend.len().saturating_sub(self.rd)
+    }
+
+    fn can_decode(&self) -> bool {
+        self.model.is_some()
+            && self.produced < self.declared
+            && (self.complete || self.unread() >= LOOKAHEAD)
+    }
+
+    /// Decode from `input`, appending at most `limit` bytes to `out`;
+    /// returns how many input bytes were consumed. Input after that was
+    /// not needed (the output limit was reached, or the stream ended).
+    pub fn decompress(
+        &mut self,
+        input: &[u8],
+        limit: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, CmError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let r = self.run(input, out.len().saturating_add(limit), out);
+        if let Err(e) = &r {
+            self.failed = Some(e.clone());
+        }
+        r
+    }
+
+    /// The input has ended: decode what is left (version 1 streams end
+    /// here) and check that the stream was complete.
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), CmError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let r = self.end(out);
+        if let Err(e) = &r {
+            self.failed = Some(e.clone());
+        }
+        r
+    }
+
+    fn end(&mut self, out: &mut Vec<u8>) -> Result<(), CmError> {
+        if self.eof {
+            return Ok(());
+        }
+        if self.phase == Phase::V1Payload {
+            if self.declared > (self.coded + 8) * MAX_EXPANSION {
+                return Err(CmError::ImpossibleLength {
+                    size: self.declared,
+                    payload: self.coded as usize,
+                });
+            }
+            self.complete = true;
+            self.decode(out, usize::MAX)?;
+        }
+        if self.eof {
+            return Ok(());
+        }
+        let what = match self.phase {
+            Phase::Header => "in the header",
+            Phase::FrameHead => "in a frame header",
+            Phase::Payload(_) | Phase::V1Payload => "in a frame's payload",
+            Phase::Trailer => "in the trailer",
+            Phase::Done => "before its data was complete",
+        };
+        Err(CmError::TruncatedStream {
+            at: self.offset,
+            what,
+        })
+    }
+
+    fn run(&mut self, input: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<usize, CmError> {
+        let mut used = 0;
+        loop {
+            self.decode(out, limit)?;
+            if self.eof || out.len() >= limit {
+                return Ok(used);
+            }
+            let n = self.pull(&input[used..])?;
+            used += n;
+            self.offset += n as u64;
+            if n == 0 {
+                if used < input.len() && self.phase != Phase::Done {
+                    // Holding PEND_CAP payload bytes and still unable to
+                    // decode: the frames declare too little data for them.
+                    return Err(CmError::PayloadOverrun { at: self.offset });
+                }
+                return Ok(used);
+            }
+        }
+    }
+
+    /// Take framing and payload bytes from `input`; returns how many.
+    fn pull(&mut self, input: &[u8]) -> Result<usize, CmError> {
+        if !self.complete && self.rd > 0 {
+            let k = self.rd.min(self.pend.len());
+            self.pend.drain(..k);
+            self.rd = 0;
+        }
+        let mut used = 0;
+        while used < input.len() {
+            let rest = &input[used..];
+            match self.phase {
+                Phase::Header => {
+                    let need = match self.acc.len() {
+                        n if n < 5 => 5,
+                        _ if self.acc[4] == 1 => super::HEADER_SIZE,
+                        _ => HEADER_SIZE,
+                    };
+                    used += self.fill(rest, need);
+                    let n = self.acc.len().min(4);
+                    if self.acc[..n] != MAGIC[..n] {
+                        return Err(CmError::NotCm);
+                    }
+                    if self.acc.len() == 5 && !matches!(self.acc[4], 1 | VERSION) {
+                        return Err(CmError::UnsupportedVersion(self.acc[4]));
+                    }
+                    if self.acc.len() == need && need > 5 {
+                        self.start()?;
+                    }
+                }
+                Phase::FrameHead => {
+                    used += self.fill(rest, FRAME_HEADER);
+                    if self.acc.len() == FRAME_HEADER {
+                        self.frame_head()?;
+                    }
+                }
+                Phase::Trailer => {
+                    used += self.fill(rest, TRAILER_SIZE);
+                    if self.acc.len() == TRAILER_SIZE {
+                        let (t, crc) = (le_u64(&self.acc), le_u32(&self.acc[8..]));
+                        if t != self.declared {
+                            return Err(CmError::LengthMismatch {
+                                frames: self.declared,
+                                trailer: t,
+                            });
+                        }
+                        self.expect = Some((t, crc));
+                        self.acc.clear();
+                        self.phase = Phase::Done;
+                    }
+                }
+                Phase::Payload(left) => {
+                    let room = PEND_CAP.saturating_sub(self.unread());
+                    let n = (left.min(rest.len() as u64) as usize).min(room);
+                    if n == 0 && left > 0 {
+                        break;
+                    }
+                    self.pend.extend_from_slice(&rest[..n]);
+                    used += n;
+                    if left == n as u64 {
+                        self.end_of_frame();
+                    } else {
+                        self.phase = Phase::Payload(left - n as u64);
+                    }
+                }
+                Phase::V1Payload => {
+                    let n = rest.len().min(PEND_CAP.saturating_sub(self.unread()));
+                    if n == 0 {
+                        break;
+                    }
+                    self.pend.extend_from_slice(&rest[..n]);
+                    self.coded += n as u64;
+                    used += n;
+                }
+                Phase::Done => break,
+            }
+        }
+        Ok(used)
+    }
+
+    /// Move up to `need - acc.len()` bytes of `rest` into `acc`.
+    fn fill(&mut self, rest: &[u8], need: usize) -> usize {
+        let n = need.saturating_sub(self.acc.len()).min(rest.len());
+        self.acc.extend_from_slice(&rest[..n]);
+        n
+    }
+
+    /// The header is complete: check it and set up the model.
+    fn start(&mut self) -> Result<(), CmError> {
+        let h = std::mem::take(&mut self.acc);
+        self.version = h[4];
+        if self.version == 1 {
+            let (level, size, crc) = super::read_header(&h)?;
+            self.level = level;
+            self.declared = size;
+            self.expect = Some((size, crc));
+            if size == 0 {
+                self.phase = Phase::Done;
+                self.complete = true;
+            } else {
+                self.model = Some(Box::new(Model::new(level)));
+                self.ring = Ring::new(None);
+                self.phase = Phase::V1Payload;
+            }
+        } else {
+            let (level, block_log) = check_v2_header(&h)?;
+            self.level = level;
+            self.block = 1 << block_log;
+            self.phase = Phase::FrameHead;
+        }
+        Ok(())
+    }
+
+    fn frame_head(&mut self) -> Result<(), CmError> {
+        let (orig, plen) = (
+            u64::from(le_u32(&self.acc)),
+            u64::from(le_u32(&self.acc[4..])),
+        );
+        self.acc.clear();
+        if orig > self.block {
+            return Err(CmError::BadFrame {
+                frame: self.frames,
+                orig,
+                block: self.block,
+            });
+        }
+        self.frames += 1;
+        self.declared += orig;
+        self.coded += plen;
+        if self.declared > (self.coded + 8) * MAX_EXPANSION {
+            return Err(CmError::ImpossibleLength {
+                size: self.declared,
+                payload: self.coded as usize,
+            });
+        }
+        if self.declared > 0 && self.model.is_none() {
+            self.model = Some(Box::new(Model::with_window(self.level)));
+            self.ring = Ring::new(Some(Model::window_for_level(self.level)));
+        }
+        self.last = orig < self.block;
+        if plen == 0 {
+            self.end_of_frame();
+        } else {
+            self.phase = Phase::Payload(plen);
+        }
+        Ok(())
+    }
+
+    fn end_of_frame(&mut self) {
+        if self.last {
+            self.complete = true;
+            self.phase = Phase::Trailer;
+        } else {
+            self.phase = Phase::FrameHead;
+        }
+    }
+
+    #[inline(always)]
+    fn next_byte(&mut self) -> u8 {
+        let b = self.pend.get(self.rd).copied().unwrap_or(0);
+        self.rd += 1;
+        b
+    }
+
+    /// Decode while the declared data and the payload in hand allow, up
+    /// to `limit` bytes in `out`; then, at the end, verify.
+    fn decode(&mut self, out: &mut Vec<u8>, limit: usize) -> Result<(), CmError> {
+        let start = out.len();
+        if self.model.is_some() && !self.primed && (self.complete || self.unread() >= LOOKAHEAD) {
+            for _ in 0..4 {
+                self.x = (self.x << 8) | u32::from(self.next_byte());
+            }
+            self.primed = true;
+        }
+        if self.primed {
+            simd::run(DecodeLoop {
+                d: self,
+                out,
+                limit,
+            });
+        }
+        self.crc = checksum::crc32(self.crc, &out[start..]);
+        // Version 1 streams end at their recorded length; version 2 ones
+        // once the trailer is read (`expect`) and the payload complete.
+        if self.produced == self.declared && (self.complete || self.version == 1) {
+            if let Some((total, expected)) = self.expect {
+                if total != self.produced || expected != self.crc {
+                    return Err(CmError::ChecksumMismatch {
+                        expected,
+                        actual: self.crc,
+                    });
+                }
+                self.eof = true;
+                self.model = None;
+                self.ring = Ring::new(Some(1));
+            }
+        }
+        Ok(())
+    }
+
+    /// The decoding loop proper (run through [`DecodeLoop`]).
+    #[inline(always)]
+    fn decode_loop(&mut self, out: &mut Vec<u8>, limit: usize) {
+        while self.can_decode() && out.len() < limit {
+            let mut m = self.model.take().expect("checked by can_decode");
+            let mut c = 0u32;
+            for k in 0..8 {
+                // The coder of `rangecoder::BinaryDecoder`, fed from `pend`.
+                let xmid = split(self.x1, self.x2, m.p());
+                let bit = self.x <= xmid;
+                if bit {
+                    self.x2 = xmid;
+                } else {
+                    self.x1 = xmid + 1;
+                }
+                while (self.x1 ^ self.x2) & 0xff00_0000 == 0 {
+                    self.x1 <<= 8;
+                    self.x2 = (self.x2 << 8) | 0xff;
+                    self.x = (self.x << 8) | u32::from(self.next_byte());
+                }
+                c = (c << 1) | u32::from(bit);
+                if k == 7 {
+                    self.ring.push(c as u8);
+                }
+                m.update(bit, &self.ring);
+            }
+            self.model = Some(m);
+            out.push(c as u8);
+            self.produced += 1;
+        }
+    }
+}
+
+/// [`CmDecoder::decode_loop`] as a kernel, compiled into both builds.
+struct DecodeLoop<'a> {
+    d: &'a mut CmDecoder,
+    out: &'a mut Vec<u8>,
+    limit: usize,
+}
+
+impl simd::Kernel for DecodeLoop<'_> {
+    type Out = ();
+    #[inline(always)]
+    fn go(self) {
+        self.d.decode_loop(self.out, self.limit);
+    }
+}
