@@ -358,7 +358,15 @@ def test_levels_10_to_12_extension(zlib_mod, against_stdlib, level):
 @pytest.mark.parametrize("wbits", [-20, -16, -8, -7, 0, 1, 7, 8, 16, 17, 24, 32, 40, 47, 48, 100])
 def test_compress_wbits_edge_values_like_stdlib(zlib_mod, wbits):
     # e.g. raw -8 is rejected, zlib 8 is silently promoted to 9, 16..24 and 0 are errors.
-    assert_same_outcome(zlib_mod.compress, STD_ZLIB.compress, HELLO, 6, wbits, zmod=zlib_mod)
+    # Where both succeed the streams need not be byte-identical (the encoders parse
+    # differently); the header (which carries the promoted window size) and the data must.
+    got = outcome(zlib_mod.compress, HELLO, 6, wbits, zmod=zlib_mod)
+    want = outcome(STD_ZLIB.compress, HELLO, 6, wbits)
+    if got[0] == want[0] == "ok":
+        assert got[1][:2] == want[1][:2]
+        assert STD_ZLIB.decompress(got[1]) == HELLO
+    else:
+        assert got == want
 
 
 @pytest.mark.parametrize("bad", [2**31, -(2**31) - 1, 2**64], ids=["2^31", "-2^31-1", "2^64"])

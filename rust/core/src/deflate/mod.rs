@@ -3,8 +3,8 @@
 //! CONTRACT:
 //!
 //! - `Deflater` is a streaming encoder: every `deflate` call consumes ALL of
-//!   `input` (buffering internally as needed, bounded memory: window + one
-//!   block) and appends finished bytes to `out`.
+//!   `input` (buffering internally as needed, bounded memory: the window plus
+//!   one segment) and appends finished bytes to `out`.
 //! - Levels 0..=12 with zlib's meaning for 0..=9 (0 stored, 1 fastest,
 //!   9 best), 10..=12 slower/stronger parses.
 //! - Each block is emitted as whichever of stored / fixed / dynamic is
@@ -17,45 +17,56 @@
 //!   never refers back across the flush; `Flush::Finish` emits the final
 //!   block (BFINAL=1), pads to a byte, and the stream is then finished;
 //!   `Flush::None` emits only what is complete.
+//! - Without flushes, the output depends only on the input bytes, never on
+//!   how they were split across calls: one-shot [`deflate`] and any
+//!   streaming of the same bytes give identical streams.
 //! - `Clone` gives an independent copy (Python's `compressobj().copy()`).
 //!
-//! HOW IT WORKS. Input is copied into the LZ77 window ([`crate::lz77`]), a
-//! 64 KiB buffer that slides by 32 KiB when full. The parser turns window
-//! positions into literals and matches, tallying symbol frequencies into a
-//! [`Sequences`] buffer; when that buffer holds `BLOCK_SYMBOLS` items the
-//! block is written ([`block`]) as the exactly-cheapest of stored, fixed and
-//! dynamic, and the buffer starts over. Without a flush, the parser stops
-//! `MIN_LOOKAHEAD` bytes short of the end of the data so that every match it
-//! takes could have been as long as possible; a flush parses to the end.
+//! HOW IT WORKS (libdeflate's shape, made streamable). Input is compressed
+//! in *segments*: a segment ends at every multiple of [`SEGMENT`] bytes of
+//! stream offset, and at every flush. A segment is compressed by a
+//! [`parse::Parser`] as `buf[start..end]` with up to `max_dist` bytes of
+//! history `buf[hist..start]` in the same slice; the parser clears its match
+//! finder, re-inserts the history and emits blocks (cut by symbol
+//! statistics, [`split`]) to [`block::write_block`], the last one ending at
+//! the segment's end. Where the data lives:
+//! - when the history is empty (stream start, after a full flush) or lies in
+//!   the caller's input, whole segments are compressed straight from the
+//!   caller's slice: one-shot compression copies nothing;
+//! - otherwise input is appended to `buf` (history + pending bytes) until a
+//!   segment is complete or a flush comes, and after each segment `buf`
+//!   keeps only the last `max_dist` bytes as history.
+//!
 //! Level 0 bypasses all of this: bytes are collected into stored blocks of
 //! 65 535 bytes.
 //!
 //! State invariants:
-//! - `block_start` is the window position of the first byte of the block
-//!   being collected; it drops by 32 KiB at every slide and may go negative,
-//!   at which point the block's raw bytes are gone and a stored block is no
-//!   longer an option for it (which only happens for blocks that compress
-//!   very well anyway).
-//! - `block_start + seq.raw_len` is the first byte not yet covered by a
-//!   symbol (the lazy parser may hold one literal back).
+//! - `buf[..hist_len]` is the history (the last up to `max_dist` bytes of
+//!   the stream or of the preset dictionary; empty after a full flush) and
+//!   `buf[hist_len..]` the pending input, which never reaches past the next
+//!   segment boundary.
+//! - `total` is the stream offset of the end of the input seen so far.
 //! - The bit writer keeps the partial byte between calls; `out` only ever
 //!   receives whole bytes.
 //! - `started` is set once data or a flush went in (a dictionary is refused
 //!   afterwards); `finished` once `Flush::Finish` was done.
 //!
-//! Memory: window 64 KiB, hash tables 128 KiB, one block of symbols
-//! (`BLOCK_SYMBOLS` * 4 bytes) and the output being built, whatever the
-//! total input size.
+//! Memory: `buf` (window + one segment), the parser's tables (256-512 KiB),
+//! one block of symbols, and the output being built, whatever the total
+//! input size.
 mod block;
+mod parse;
+mod split;
 #[cfg(test)]
 mod test_inflate;
 
-pub use block::MAX_STORED;
+pub use block::{write_block, write_stored, BlockMode, MAX_STORED};
+pub use parse::{Emit, Parser};
 
 use crate::bitio::BitWriter;
 use crate::error::DeflateError;
-use crate::lz77::{Lz77, Params, ParseKind, Sequences};
-use block::{write_block, write_stored, BlockMode};
+use crate::lz77::{Sequences, WSIZE};
+use parse::Kind;
 
 /// What to do at the end of a `Deflater::deflate` call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,25 +92,46 @@ pub enum Strategy {
     Fixed,
 }
 
-/// Items per block. zlib uses 16 K with its default memLevel; larger blocks
-/// save header bits, smaller ones adapt faster. Measured on text and
-/// binaries, this is a good middle ground.
-const BLOCK_SYMBOLS: usize = 16 * 1024 - 1;
+/// Segment length in bytes of stream offset: large enough that the cost of
+/// re-inserting the history and of the forced block end (well under 0.1 %)
+/// does not show, small enough to bound the streaming buffer.
+pub const SEGMENT: usize = 1 << 20;
 
 #[derive(Clone)]
 pub struct Deflater {
-    level: u32,
-    params: Params,
     mode: BlockMode,
     /// `None` at level 0 (stored only).
-    lz: Option<Box<Lz77>>,
-    seq: Sequences,
+    parser: Option<Parser>,
+    max_dist: usize,
+    /// History, then pending input (see the module docs).
+    buf: Vec<u8>,
+    hist_len: usize,
+    total: u64,
     /// Level 0: bytes of the stored block being collected (< MAX_STORED).
     stored: Vec<u8>,
     bw: BitWriter,
-    block_start: isize,
     started: bool,
     finished: bool,
+}
+
+/// Compress one segment `data[start..end]` (history `data[hist..start]`)
+/// into blocks; the block ending at `end` is final if `last`.
+#[allow(clippy::too_many_arguments)]
+fn compress_segment(
+    parser: &mut Parser,
+    bw: &mut BitWriter,
+    mode: BlockMode,
+    data: &[u8],
+    hist: usize,
+    start: usize,
+    end: usize,
+    max_dist: usize,
+    last: bool,
+) {
+    let mut emit = |seq: &Sequences, bs: usize, be: usize| {
+        write_block(bw, seq, Some(&data[bs..be]), last && be == end, mode);
+    };
+    parser.compress(data, hist, start, end, max_dist, &mut emit);
 }
 
 impl Deflater {
@@ -112,25 +144,22 @@ impl Deflater {
             return Err(DeflateError::BadWindowBits(window_bits));
         }
         let level = level as u32;
-        let mut params = Params::for_level(level);
-        let mut mode = BlockMode::Best;
-        match strategy {
-            Strategy::Default => {}
-            Strategy::Filtered => params.filtered = true,
-            Strategy::HuffmanOnly => params.kind = ParseKind::Literals,
-            Strategy::Rle => params.kind = ParseKind::Rle,
-            Strategy::Fixed => mode = BlockMode::FixedOnly,
-        }
-        let lz = (level > 0).then(|| Box::new(Lz77::new(1usize << window_bits)));
+        let (kind, mode) = match strategy {
+            Strategy::Default => (Kind::Default, BlockMode::Best),
+            Strategy::Filtered => (Kind::Filtered, BlockMode::Best),
+            Strategy::HuffmanOnly => (Kind::HuffmanOnly, BlockMode::Best),
+            Strategy::Rle => (Kind::Rle, BlockMode::Best),
+            Strategy::Fixed => (Kind::Default, BlockMode::FixedOnly),
+        };
         Ok(Self {
-            level,
-            params,
             mode,
-            lz,
-            seq: Sequences::new(if level > 0 { BLOCK_SYMBOLS } else { 0 }),
+            parser: (level > 0).then(|| Parser::for_level(level, kind)),
+            max_dist: (1usize << window_bits).min(WSIZE),
+            buf: Vec::new(),
+            hist_len: 0,
+            total: 0,
             stored: Vec::new(),
             bw: BitWriter::new(),
-            block_start: 0,
             started: false,
             finished: false,
         })
@@ -142,13 +171,12 @@ impl Deflater {
         if self.started {
             return Err(DeflateError::DictionaryAfterData);
         }
-        if let Some(lz) = self.lz.as_mut() {
-            if lz.end() != 0 {
-                // A second dictionary replaces the first, as in zlib.
-                **lz = Lz77::new(lz.max_dist());
-            }
-            lz.set_dictionary(dict);
-            self.block_start = lz.pos() as isize;
+        if self.parser.is_some() {
+            // A second dictionary replaces the first, as in zlib.
+            self.buf.clear();
+            self.buf
+                .extend_from_slice(&dict[dict.len().saturating_sub(self.max_dist)..]);
+            self.hist_len = self.buf.len();
         }
         Ok(())
     }
@@ -172,27 +200,24 @@ impl Deflater {
         }
         // Write straight into the caller's buffer.
         self.bw.attach(std::mem::take(out));
-        if self.level == 0 {
+        if self.parser.is_none() {
             self.deflate_stored(input, flush);
         } else {
             self.deflate_lz(input, flush);
         }
-        if flush != Flush::None {
-            match flush {
-                Flush::Sync | Flush::Full => {
-                    write_stored(&mut self.bw, &[], false);
-                    if flush == Flush::Full {
-                        if let Some(lz) = self.lz.as_mut() {
-                            lz.reset_history();
-                        }
-                    }
+        match flush {
+            Flush::Sync | Flush::Full => {
+                write_stored(&mut self.bw, &[], false);
+                if flush == Flush::Full {
+                    self.buf.clear();
+                    self.hist_len = 0;
                 }
-                Flush::Finish => {
-                    self.bw.align_to_byte();
-                    self.finished = true;
-                }
-                Flush::None => {}
             }
+            Flush::Finish => {
+                self.bw.align_to_byte();
+                self.finished = true;
+            }
+            Flush::None => {}
         }
         *out = self.bw.detach();
         Ok(())
@@ -233,57 +258,113 @@ impl Deflater {
         }
     }
 
-    fn deflate_lz(&mut self, mut input: &[u8], flush: Flush) {
-        while !input.is_empty() {
-            let lz = self.lz.as_mut().expect("level > 0 has a window");
-            if lz.space() == 0 {
-                self.compress(false);
-                let lz = self.lz.as_mut().expect("level > 0 has a window");
-                self.block_start -= lz.slide() as isize;
+    /// Bytes of pending (buffered, not yet compressed) input.
+    fn pending(&self) -> usize {
+        self.buf.len() - self.hist_len
+    }
+
+    /// Stream offset of the first segment boundary after `offset`.
+    fn boundary_after(offset: u64) -> u64 {
+        (offset / SEGMENT as u64 + 1) * SEGMENT as u64
+    }
+
+    fn deflate_lz(&mut self, input: &[u8], flush: Flush) {
+        let finish = flush == Flush::Finish;
+        let hsize = self.max_dist;
+        let mut at = 0;
+        // True while the last thing compressed came straight from `input`
+        // (so the history is `input[..at]`'s tail, not `buf`).
+        let mut direct = false;
+        let mut wrote_last = false;
+        while at < input.len() {
+            let rest = input.len() - at;
+            // The next segment ends at the boundary after its first byte.
+            let seg_first = self.total - self.pending() as u64;
+            let seg_end = Self::boundary_after(seg_first);
+            let need = (seg_end - self.total) as usize;
+            // History in the input itself (`direct`, or all of it
+            // compressed from `buf` already), or none at all: no copy.
+            let can_direct = self.pending() == 0 && (direct || at >= hsize || self.buf.is_empty());
+            if can_direct && (rest >= need || flush != Flush::None) {
+                let len = need.min(rest);
+                let h = at.saturating_sub(hsize);
+                let end = at + len;
+                let last = finish && end == input.len();
+                let parser = self.parser.as_mut().expect("level > 0 has a parser");
+                compress_segment(
+                    parser,
+                    &mut self.bw,
+                    self.mode,
+                    &input[h..end],
+                    0,
+                    at - h,
+                    end - h,
+                    hsize,
+                    last,
+                );
+                wrote_last |= last;
+                at = end;
+                self.total += len as u64;
+                direct = true;
+                continue;
             }
-            let lz = self.lz.as_mut().expect("level > 0 has a window");
-            let n = lz.fill(input);
-            input = &input[n..];
+            if direct {
+                // Move the history from the input into `buf`.
+                self.buf.clear();
+                self.buf
+                    .extend_from_slice(&input[at.saturating_sub(hsize)..at]);
+                self.hist_len = self.buf.len();
+                direct = false;
+            }
+            let take = need.min(rest);
+            self.buf.extend_from_slice(&input[at..at + take]);
+            at += take;
+            self.total += take as u64;
+            if take == need || (flush != Flush::None && at == input.len()) {
+                let last = finish && at == input.len();
+                self.compress_buf(last);
+                wrote_last |= last;
+            }
         }
-        if flush != Flush::None {
-            self.compress(true);
-            let last = flush == Flush::Finish;
-            if !self.seq.is_empty() || last {
-                self.emit_block(last);
-            }
+        if direct {
+            self.buf.clear();
+            self.buf
+                .extend_from_slice(&input[at.saturating_sub(hsize)..at]);
+            self.hist_len = self.buf.len();
+        }
+        if flush != Flush::None && self.pending() > 0 {
+            self.compress_buf(finish);
+            wrote_last |= finish;
+        }
+        if finish && !wrote_last {
+            write_block(&mut self.bw, &Sequences::new(0), Some(&[]), true, self.mode);
         }
     }
 
-    /// Parse as far as the data allows, writing each block that fills up.
-    fn compress(&mut self, flush: bool) {
-        loop {
-            let lz = self.lz.as_mut().expect("level > 0 has a window");
-            lz.parse(&mut self.seq, &self.params, flush);
-            if self.seq.is_full() {
-                self.emit_block(false);
-            } else {
-                break;
-            }
-        }
-        if flush {
-            let lz = self.lz.as_mut().expect("level > 0 has a window");
-            lz.finish_pending(&mut self.seq);
-        }
-    }
-
-    fn emit_block(&mut self, last: bool) {
-        let lz = self.lz.as_ref().expect("level > 0 has a window");
-        let raw_len = self.seq.raw_len;
-        let raw = (self.block_start >= 0).then(|| lz.bytes(self.block_start as usize, raw_len));
-        write_block(&mut self.bw, &self.seq, raw, last, self.mode);
-        self.block_start += raw_len as isize;
-        self.seq.clear();
-        debug_assert!(self.block_start <= lz.pos() as isize);
+    /// Compress the pending bytes in `buf` as one segment, then keep the
+    /// last `max_dist` bytes as history.
+    fn compress_buf(&mut self, last: bool) {
+        let parser = self.parser.as_mut().expect("level > 0 has a parser");
+        let end = self.buf.len();
+        compress_segment(
+            parser,
+            &mut self.bw,
+            self.mode,
+            &self.buf,
+            0,
+            self.hist_len,
+            end,
+            self.max_dist,
+            last,
+        );
+        let keep = end.min(self.max_dist);
+        self.buf.drain(..end - keep);
+        self.hist_len = keep;
     }
 }
 
-/// One-shot raw DEFLATE of `input` at `level` (fast path; same output format
-/// as a `Deflater` given all input with `Flush::Finish`).
+/// One-shot raw DEFLATE of `input` at `level` (same output as a `Deflater`
+/// given the same bytes in any pieces, then `Flush::Finish`).
 pub fn deflate(input: &[u8], level: i32) -> Result<Vec<u8>, DeflateError> {
     let mut d = Deflater::new(level, 15, Strategy::Default)?;
     let mut out = Vec::with_capacity(input.len() / 2 + 64);
@@ -626,6 +707,90 @@ mod tests {
             test_inflate(&out_b, &[], 32768).unwrap().data,
             &data[..60_000]
         );
+    }
+
+    /// Stream `data` in pieces of the given sizes (cycled), no flushes.
+    fn stream_in_pieces(
+        data: &[u8],
+        level: i32,
+        wbits: i32,
+        sizes: &[usize],
+        dict: &[u8],
+    ) -> Vec<u8> {
+        let mut d = Deflater::new(level, wbits, Strategy::Default).unwrap();
+        if !dict.is_empty() {
+            d.set_dictionary(dict).unwrap();
+        }
+        let mut out = Vec::new();
+        let mut at = 0;
+        for &n in sizes.iter().cycle() {
+            if at >= data.len() {
+                break;
+            }
+            let n = n.min(data.len() - at);
+            d.deflate(&data[at..at + n], Flush::None, &mut out).unwrap();
+            at += n;
+        }
+        d.deflate(&[], Flush::Finish, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn streaming_equals_one_shot_across_segments() {
+        // More than two segments, so boundaries fall inside calls, at call
+        // ends and inside the buffered tail.
+        let data = sample(2 * SEGMENT + 123_457, 21);
+        let splits: [&[usize]; 4] = [
+            &[1 << 30],
+            &[SEGMENT],
+            &[1, 100_000, 7, SEGMENT - 3, 65_536],
+            &[333_333],
+        ];
+        for level in [1, 2, 6, 9] {
+            let one = deflate(&data, level).unwrap();
+            assert_eq!(test_inflate(&one, &[], 32768).unwrap().data, data);
+            for sizes in splits {
+                let s = stream_in_pieces(&data, level, 15, sizes, &[]);
+                assert!(s == one, "level {level} pieces {sizes:?}: streams differ");
+            }
+        }
+    }
+
+    #[test]
+    fn deflate_api_one_shot_with_finish_equals_pieces() {
+        // The same through a Deflater given everything with Finish.
+        let data = sample(SEGMENT + 5000, 3);
+        for level in [1, 4, 7] {
+            let mut d = Deflater::new(level, 12, Strategy::Default).unwrap();
+            let mut a = Vec::new();
+            d.deflate(&data, Flush::Finish, &mut a).unwrap();
+            let b = stream_in_pieces(&data, level, 12, &[40_000, 1, 999], b"dictionary? no");
+            // With a dictionary: decodes given the same dictionary.
+            let c = stream_in_pieces(&data, level, 12, &[40_000, 1, 999], &[]);
+            assert!(a == c, "level {level}: streams differ");
+            assert_eq!(
+                test_inflate(&b, b"dictionary? no", 4096).unwrap().data,
+                data
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn streaming_equals_one_shot(
+            n in 0usize..150_000,
+            seed in any::<u64>(),
+            level in 1i32..=12,
+            sizes in prop::collection::vec(1usize..50_000, 1..6),
+            dict_len in prop_oneof![Just(0usize), 1usize..40_000],
+        ) {
+            let data = sample(n, seed);
+            let dict = sample(dict_len, seed ^ 77);
+            let a = stream_in_pieces(&data, level, 15, &[usize::MAX], &dict);
+            let b = stream_in_pieces(&data, level, 15, &sizes, &dict);
+            prop_assert!(a == b);
+        }
     }
 
     fn flush_of(i: u8) -> Flush {
