@@ -268,6 +268,8 @@ impl ParallelDeflater {
     }
 
     /// Hand one job per block of `data` to `spawn`, queueing their results.
+    // `'d` ties the jobs to `data` in `F`'s bound, which elision cannot name.
+    #[allow(clippy::needless_lifetimes)]
     fn spawn_blocks<'d, F>(
         &mut self,
         data: &'d [u8],
@@ -440,7 +442,9 @@ mod tests {
         for threads in [1, 2, 3] {
             for split in splits {
                 for kind in [Check::Crc32, Check::Adler32, Check::None] {
-                    let mut p = ParallelDeflater::new(3, threads, bs).unwrap().with_check(kind);
+                    let mut p = ParallelDeflater::new(3, threads, bs)
+                        .unwrap()
+                        .with_check(kind);
                     let mut out = Vec::new();
                     let mut rest = &data[..];
                     let mut i = 0;

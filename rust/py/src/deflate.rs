@@ -186,9 +186,7 @@ impl OutputBuffer for BytesOut {
             let new_cap = self.cap.saturating_add(self.cap.max(64 * 1024));
             if let Err(e) = self.resize(new_cap) {
                 self.error = Some(e);
-                return Err(InflateError::OutputTooSmall {
-                    capacity: self.cap,
-                });
+                return Err(InflateError::OutputTooSmall { capacity: self.cap });
             }
             advise_huge_pages(self.data, self.cap);
         }

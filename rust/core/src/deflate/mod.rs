@@ -55,6 +55,8 @@
 //! one block of symbols, and the output being built, whatever the total
 //! input size.
 mod block;
+mod bt_matchfinder;
+mod near_optimal;
 mod parse;
 mod split;
 #[cfg(test)]

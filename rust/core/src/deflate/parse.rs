@@ -28,6 +28,7 @@
 //! as one more variant with the same `compress` signature; see
 //! [`Parser::for_level`].
 
+use super::near_optimal::NearOptimal;
 use super::split::{SplitStats, MIN_BLOCK_LENGTH, SOFT_MAX_BLOCK_LENGTH};
 use crate::lz77::hc::HcMatchfinder;
 use crate::lz77::ht::HtMatchfinder;
@@ -62,6 +63,8 @@ pub enum Parser {
     Greedy(Box<State<HcMatchfinder>>, ChainParams),
     Lazy(Box<State<HcMatchfinder>>, ChainParams),
     Lazy2(Box<State<HcMatchfinder>>, ChainParams),
+    /// Levels 10-12: binary trees and a cost-model parse ([`super::near_optimal`]).
+    NearOptimal(Box<NearOptimal>),
 }
 
 /// Match finder, symbol buffer and block statistics of one parser.
@@ -198,8 +201,11 @@ impl Parser {
             7 => Parser::Lazy(hc(), p(100, 130)),
             8 => Parser::Lazy2(hc(), p(300, MAX_MATCH)),
             9 => Parser::Lazy2(hc(), p(700, MAX_MATCH)),
-            // Levels 10-12: the near-optimal parser plugs in here, e.g.
-            // `10..=12 if kind == Kind::Default => Parser::NearOptimal(..)`.
+            // Levels 10-12: the near-optimal parser, except under
+            // Z_FILTERED, whose minimum match length it does not model.
+            10..=12 if kind == Kind::Default => {
+                Parser::NearOptimal(Box::new(NearOptimal::new(level)))
+            }
             10 => Parser::Lazy2(hc(), p(1500, MAX_MATCH)),
             11 => Parser::Lazy2(hc(), p(3000, MAX_MATCH)),
             _ => Parser::Lazy2(hc(), p(8192, MAX_MATCH)),
@@ -230,6 +236,7 @@ impl Parser {
             Parser::Greedy(st, p) => greedy(st, p, buf, hist, start, end, max_dist, emit),
             Parser::Lazy(st, p) => lazy::<false>(st, p, buf, hist, start, end, max_dist, emit),
             Parser::Lazy2(st, p) => lazy::<true>(st, p, buf, hist, start, end, max_dist, emit),
+            Parser::NearOptimal(n) => n.compress(buf, hist, start, end, max_dist, emit),
         }
     }
 }
