@@ -359,3 +359,39 @@ def test_torch_input_untouched_and_non_contiguous() -> None:
     g = torch.randn(10, requires_grad=True)
     assert torch.equal(tensors.decompress(tensors.compress(g)), g.detach())
     assert tensors.decompress(tensors.compress(g), device="cpu").device.type == "cpu"
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_compress_equals_the_writer_path(threads: int) -> None:
+    """compress() builds header, frames and index in one native call: the
+    bytes are those SztWriter writes for the same tensor."""
+    import io
+
+    for a in (weights((300, 129), seed=5), np.zeros(0, np.float32), np.arange(7, dtype=np.int16)):
+        raw = np.ascontiguousarray(a).reshape(-1).view(np.uint8)
+        name = {"float32": "F32", "int16": "I16"}[a.dtype.name]
+        info = tensors.TensorInfo("", name, tuple(a.shape), 1024)
+        f = io.BytesIO()
+        w = tensors.SztWriter(f, [info], {"kind": "numpy"}, threads=threads)
+        w.write_tensor(raw)
+        w.close()
+        blob = tensors.compress(a, chunk_elems=1024, threads=threads)
+        assert blob == f.getvalue()
+        assert same_bits(tensors.decompress(blob), a)
+
+
+def test_native_prefix_and_suffix() -> None:
+    a = weights((50, 100), seed=6)
+    plain = _native.tensor_encode(a, "F32", 1024, "auto", 1)
+    seen: list[int] = []
+
+    def tail(n: int) -> bytes:
+        seen.append(n)
+        return b"xyz"
+
+    got = _native.tensor_encode(a, "F32", 1024, "auto", 1, prefix=b"ab", suffix=tail)
+    assert got == b"ab" + plain + b"xyz" and seen == [len(plain)]
+    with pytest.raises(ZeroDivisionError):
+        _native.tensor_encode(a, "F32", 1024, suffix=lambda n: 1 // 0)
+    with pytest.raises(TypeError):
+        _native.tensor_encode(a, "F32", 1024, suffix=lambda n: 5)

@@ -1,5 +1,6 @@
 """Type stubs for the native module (rust/py). Private: use scalezip.zlib / scalezip.gzip."""
 
+from collections.abc import Callable
 from typing import Any, final
 
 __all__ = [
@@ -193,6 +194,8 @@ def tensor_encode(
     method: str = "auto",
     threads: int = 0,
     max_bits: int = 11,
+    prefix: Any = None,
+    suffix: Callable[[int], Any] | None = None,
 ) -> bytes: ...
 def tensor_decode_into(
     frames: Any,

@@ -444,10 +444,16 @@ class SztWriter:
             self._end_record()
         if len(self._offsets) != len(self._infos):
             raise ValueError(f"{len(self._infos)} tensors declared, {len(self._offsets)} written")
-        index = b"".join(struct.pack("<QQ", o, n) for o, n in self._offsets)
-        index += struct.pack("<I", zlib.crc32(index))
-        self._f.write(index + _TRAILER.pack(self._pos, len(self._infos), _TRAILER_MAGIC))
+        self._f.write(_index_and_trailer(self._offsets, self._pos))
         self._cur = len(self._infos)
+
+
+def _index_and_trailer(offsets: Sequence[tuple[int, int]], end: int) -> bytes:
+    """The index of records ``offsets`` (offset, length) and the trailer,
+    for a file whose records end at ``end``."""
+    index = b"".join(struct.pack("<QQ", o, n) for o, n in offsets)
+    index += struct.pack("<I", zlib.crc32(index))
+    return index + _TRAILER.pack(end, len(offsets), _TRAILER_MAGIC)
 
 
 class _ViewFile:
@@ -661,24 +667,24 @@ def compress(
         raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     raw, name, shape, kind = _as_bytes(array)
     info = TensorInfo("", name, shape, chunk_elems)
-    buf = _Pieces()
-    w = SztWriter(buf, [info], {"kind": kind}, method=method, threads=threads)  # type: ignore[arg-type]
-    w.write_tensor(raw)
-    w.close()
-    return b"".join(buf.pieces)
+    nthreads = _threads(threads)
+    # What SztWriter writes for one tensor, built by the native encoder as
+    # one bytes object: header, frames, then index and trailer (no join).
+    head = _header_bytes([info], {"kind": kind}, b"")
+    start = len(head)
 
+    def tail(size: int) -> bytes:
+        return _index_and_trailer([(start, size)], start + size)
 
-class _Pieces:
-    """The write() of a binary file that keeps the written objects as they
-    are, to be joined once at the end (a BytesIO would copy the compressed
-    frames in, and again out)."""
-
-    def __init__(self) -> None:
-        self.pieces: list[bytes] = []
-
-    def write(self, b: bytes) -> int:
-        self.pieces.append(b)
-        return len(b)
+    if raw.nbytes == 0:
+        return head + tail(0)
+    try:
+        out: bytes = _native.tensor_encode(
+            raw, name, chunk_elems, method, nthreads, prefix=head, suffix=tail
+        )
+    except error as e:
+        raise error(f"tensor {info.name!r}: {e}") from None
+    return out
 
 
 def decompress(

@@ -62,7 +62,10 @@ mod tests {
             assert_eq!(adler32(adler32(1, a), b), adler32(1, &data));
             let n = b.len() as u64;
             assert_eq!(crc32_combine(crc32(0, a), crc32(0, b), n), crc32(0, &data));
-            assert_eq!(adler32_combine(adler32(1, a), adler32(1, b), n), adler32(1, &data));
+            assert_eq!(
+                adler32_combine(adler32(1, a), adler32(1, b), n),
+                adler32(1, &data)
+            );
         }
     }
 }

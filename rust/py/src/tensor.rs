@@ -19,9 +19,17 @@ fn dtype_arg(py: Python<'_>, name: &str) -> PyResult<DType> {
 }
 
 /// Compress `data` (little-endian elements of `dtype`, any C-contiguous
-/// buffer) into chunk frames.
+/// buffer) into chunk frames. The result is `prefix + frames +
+/// suffix(len(frames))` (each part optional), built in one `bytes`
+/// object: a container's header and index go around the frames without
+/// the caller joining (copying) them.
 #[pyfunction]
-#[pyo3(signature = (data, dtype, chunk_elems=131072, method="auto", threads=0, max_bits=11))]
+#[pyo3(signature = (
+    data, dtype, chunk_elems=131072, method="auto", threads=0, max_bits=11,
+    prefix=None, suffix=None,
+))]
+// The Python signature's parameters, one each.
+#[allow(clippy::too_many_arguments)]
 fn tensor_encode<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyAny>,
@@ -30,6 +38,8 @@ fn tensor_encode<'py>(
     method: &str,
     threads: usize,
     max_bits: u32,
+    prefix: Option<&Bound<'py, PyAny>>,
+    suffix: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let dtype = dtype_arg(py, dtype)?;
     let method = Method::from_name(method).ok_or_else(|| {
@@ -49,15 +59,35 @@ fn tensor_encode<'py>(
     opts.validate().map_err(|e| tensor_err(py, e))?;
     let v = ByteView::new(data)?;
     let s = v.as_slice();
-    let frames = run(py, s.len(), || tensor::encode_frames(s, dtype, &opts))
-        .map_err(|e| tensor_err(py, e))?;
-    let total = frames.iter().map(Vec::len).sum();
+    // One thread: the frames coded straight into one buffer; several: a
+    // buffer per chunk (coded in parallel), copied once, into the result.
+    let frames = run(py, s.len(), || {
+        if threads == 1 {
+            let mut out = Vec::new();
+            tensor::encode_to(s, dtype, &opts, &mut out).map(|()| vec![out])
+        } else {
+            tensor::encode_frames(s, dtype, &opts)
+        }
+    })
+    .map_err(|e| tensor_err(py, e))?;
+    let size: usize = frames.iter().map(Vec::len).sum();
+    let head = prefix.map(ByteView::new).transpose()?;
+    let head = head.as_ref().map_or(&[][..], ByteView::as_slice);
+    let tail = match suffix {
+        Some(f) => Some(f.call1((size,))?),
+        None => None,
+    };
+    let tail = tail.as_ref().map(ByteView::new).transpose()?;
+    let tail = tail.as_ref().map_or(&[][..], ByteView::as_slice);
+    let total = head.len() + size + tail.len();
     PyBytes::new_with(py, total, |buf| {
-        let mut at = 0;
+        let mut at = head.len();
+        buf[..at].copy_from_slice(head);
         for f in &frames {
             buf[at..at + f.len()].copy_from_slice(f);
             at += f.len();
         }
+        buf[at..].copy_from_slice(tail);
         Ok(())
     })
 }

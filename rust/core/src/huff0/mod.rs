@@ -501,6 +501,93 @@ pub fn encode_block_with_histogram(
     Ok(encode_covered(table, input))
 }
 
+/// Code lengths for byte counts `hist`, limited to `max_bits` (8..=12):
+/// those of [`Table::from_histogram`], without building its coding and
+/// decoding tables. For an encoder that sizes a block from its histogram
+/// and then codes it once ([`encode_block_with_lengths`]). With fewer than
+/// two counted bytes the lengths still form a two-code table, as there.
+pub fn code_lengths(hist: &[u32; 256], max_bits: u32) -> Result<[u8; 256], Huff0Error> {
+    if !(MIN_TABLE_BITS..=MAX_TABLE_BITS).contains(&max_bits) {
+        return Err(Huff0Error::BadArgument(
+            "max_bits must be between 8 and 12 (a code for 256 bytes needs 8)",
+        ));
+    }
+    Ok(lengths_for(hist, max_bits))
+}
+
+/// Append to `out` the bare block body (as [`encode_block_with`] makes)
+/// coding `input` with the code of lengths `lens` (a complete code, as
+/// [`code_lengths`] gives), whose byte counts are `histogram`. The body is
+/// written in place at the end of `out`, sized exactly from the counts, so
+/// no intermediate buffer is made. Fails, leaving `out` as it was, if the
+/// lengths are not a complete code or a counted byte has no code.
+/// `histogram` must be `input`'s byte counts (checked in debug builds): the
+/// output is sized from it, so a wrong one can panic. Crate-internal for
+/// that reason (the tensor codec computes the counts itself).
+pub(crate) fn encode_block_with_lengths(
+    lens: &[u8; 256],
+    input: &[u8],
+    histogram: &[u32; 256],
+    out: &mut Vec<u8>,
+) -> Result<(), Huff0Error> {
+    debug_assert_eq!(histogram, &self::histogram(input));
+    let max_len =
+        check_lengths(lens).map_err(|reason| Huff0Error::BadCodeLengths { block: 0, reason })?;
+    let mut bits = 0u64;
+    for (s, (&c, &l)) in histogram.iter().zip(lens).enumerate() {
+        if c != 0 && l == 0 {
+            return Err(Huff0Error::SymbolNotInTable { symbol: s as u8 });
+        }
+        bits += u64::from(c) * u64::from(l);
+    }
+    encode_body(&enc_table(lens), max_len, input, Some(bits), out);
+    Ok(())
+}
+
+/// A decoding table kept across blocks (one per thread), for a caller that
+/// stores code lengths itself (as [`Table::write_to`] writes them) and
+/// decodes each block once: it builds only the decoding tables, into the
+/// same 24 KiB each time, where [`Table::read_from`] would also build a
+/// coding table and allocate fresh decoding tables per block.
+pub struct BlockDecoder {
+    dec: Box<DecTable>,
+}
+
+impl Default for BlockDecoder {
+    fn default() -> Self {
+        BlockDecoder {
+            dec: DecTable::boxed(),
+        }
+    }
+}
+
+impl BlockDecoder {
+    /// Read stored code lengths from the start of `bytes` (the form
+    /// [`Table::write_to`] writes); returns them and the bytes they took.
+    /// They are checked when a block is decoded with them.
+    pub fn read_lengths(bytes: &[u8]) -> Result<([u8; 256], usize), Huff0Error> {
+        read_lengths(bytes).map_err(|reason| Huff0Error::BadCodeLengths { block: 0, reason })
+    }
+
+    /// Decode a bare block body (as [`encode_block_with`] makes) coded with
+    /// lengths `lens` into `out` (the original length). The same result as
+    /// [`decode_block_into`] with `Table::from_lengths(lens)`.
+    pub fn decode(
+        &mut self,
+        lens: &[u8; 256],
+        body: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), Huff0Error> {
+        let max_len = check_lengths(lens)
+            .map_err(|reason| Huff0Error::BadCodeLengths { block: 0, reason })?;
+        check_body_size(body, out.len())?;
+        // The block decoder's rule for the multi-symbol table.
+        let multi = (body.len() as u64) * 8 <= out.len() as u64 * decode::MULTI_MAX_BITS;
+        self.dec.fill(lens, max_len, multi);
+        decode::decode_body(&self.dec, body, out)
+    }
+}
+
 /// Code `input`, every byte of which has a code in `table`.
 fn encode_covered(table: &Table, input: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(JUMP_TABLE_SIZE + input.len() * 3 / 2 + 16);

@@ -370,3 +370,74 @@ fn uneven_quarters_round_trip() {
         }
     }
 }
+
+proptest! {
+    /// The lengths-only entry points give exactly what the `Table` ones
+    /// give: the same body bytes, and the same decoded bytes (and the
+    /// reused decoder stays right from one block to the next).
+    #[test]
+    fn lengths_entry_points_equal_table_ones(
+        blocks in prop::collection::vec(
+            prop::collection::vec(prop_oneof![0u8..6, any::<u8>()], 2..3000), 1..4),
+        bits in 8u32..=12,
+    ) {
+        let mut dec = BlockDecoder::default();
+        for data in &blocks {
+            let hist = histogram(data);
+            let lens = code_lengths(&hist, bits).unwrap();
+            let table = Table::from_histogram(&hist, bits).unwrap();
+            prop_assert_eq!(&lens, table.lengths());
+            let want = encode_block_with(&table, data).unwrap();
+            let mut got = vec![7u8; 3];
+            encode_block_with_lengths(&lens, data, &hist, &mut got).unwrap();
+            prop_assert_eq!(&got[..3], &[7u8; 3]);
+            prop_assert_eq!(&got[3..], &want[..]);
+            let mut stored = Vec::new();
+            table.write_to(&mut stored);
+            let (read, used) = BlockDecoder::read_lengths(&stored).unwrap();
+            prop_assert_eq!(used, stored.len());
+            let mut back = vec![0u8; data.len()];
+            dec.decode(&read, &want, &mut back).unwrap();
+            prop_assert_eq!(&back, data);
+        }
+    }
+}
+
+#[test]
+fn lengths_entry_points_refuse_bad_input() {
+    assert!(code_lengths(&[1; 256], 7).is_err());
+    assert!(code_lengths(&[1; 256], 13).is_err());
+    // A counted byte without a code.
+    let mut hist = [0u32; 256];
+    hist[1] = 3;
+    hist[2] = 1;
+    let lens = code_lengths(&hist, 11).unwrap();
+    let mut h2 = hist;
+    h2[200] = 1;
+    let mut out = Vec::new();
+    let data = [1u8, 1, 1, 2, 200];
+    assert!(matches!(
+        encode_block_with_lengths(&lens, &data, &h2, &mut out),
+        Err(Huff0Error::SymbolNotInTable { symbol: 200 })
+    ));
+    assert!(out.is_empty());
+    // Incomplete lengths are refused, by both entry points.
+    let mut bad = [0u8; 256];
+    bad[0] = 1;
+    assert!(encode_block_with_lengths(
+        &bad,
+        &[0],
+        &{
+            let mut h = [0u32; 256];
+            h[0] = 1;
+            h
+        },
+        &mut out
+    )
+    .is_err());
+    let mut dec = BlockDecoder::default();
+    assert!(dec.decode(&bad, &[0; 16], &mut [0u8; 4]).is_err());
+    // A body too short for its output.
+    assert!(dec.decode(&lens, &[0; 12], &mut [0u8; 4]).is_err());
+    assert!(BlockDecoder::read_lengths(&[5]).is_err());
+}

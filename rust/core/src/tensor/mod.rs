@@ -131,15 +131,22 @@ pub fn chunk_count(n_elems: u64, chunk_elems: usize) -> u64 {
     n_elems.div_ceil(chunk_elems as u64)
 }
 
-/// Chunks of the tensor that [`Method::Auto`] compares the layouts on: up
-/// to four, spread evenly over it.
-fn sample_chunks(data: &[u8], chunk_bytes: usize) -> Vec<&[u8]> {
+/// Elements of each sample chunk that [`Method::Auto`] costs the layouts
+/// on (a quarter of a default chunk: enough to rank the layouts, for a
+/// fraction of the time).
+const SAMPLE_ELEMS: usize = 1 << 15;
+
+/// Pieces of the tensor that [`Method::Auto`] compares the layouts on: the
+/// first [`SAMPLE_ELEMS`] elements of up to four chunks spread evenly over
+/// it.
+fn sample_chunks(data: &[u8], chunk_bytes: usize, itemsize: usize) -> Vec<&[u8]> {
     let count = data.len().div_ceil(chunk_bytes);
     let picks = count.min(4);
+    let piece = chunk_bytes.min(SAMPLE_ELEMS * itemsize);
     (0..picks)
         .map(|i| {
             let c = i * count / picks;
-            &data[c * chunk_bytes..((c + 1) * chunk_bytes).min(data.len())]
+            &data[c * chunk_bytes..(c * chunk_bytes + piece).min(data.len())]
         })
         .collect()
 }
@@ -152,7 +159,69 @@ fn sample_chunks(data: &[u8], chunk_bytes: usize) -> Vec<&[u8]> {
 /// plane of each chunk is then stored, run-length or Huffman-coded,
 /// whichever is smallest.
 pub fn encode(data: &[u8], dtype: DType, opts: &Options) -> Result<Vec<u8>, TensorError> {
-    encode_frames(data, dtype, opts).map(|f| f.concat())
+    let mut out = Vec::new();
+    encode_to(data, dtype, opts, &mut out)?;
+    Ok(out)
+}
+
+/// [`encode`], appending the frames to `out`. On one thread the chunks
+/// are coded straight into `out` (no frame is built apart and copied);
+/// on several, each chunk is coded apart and the frames appended in order.
+pub fn encode_to(
+    data: &[u8],
+    dtype: DType,
+    opts: &Options,
+    out: &mut Vec<u8>,
+) -> Result<(), TensorError> {
+    opts.validate()?;
+    whole_elements(data.len(), dtype)?;
+    let chunk_bytes = opts.chunk_elems * dtype.itemsize();
+    if opts.threads == 1 || data.len() <= chunk_bytes {
+        let layout = choose_layout(data, dtype, opts);
+        let mut planes = Vec::new();
+        // A chunk costs at most its size plus a method byte and a frame
+        // header: reserving that bound up front never reallocates (and
+        // pages the coder does not reach are never touched).
+        let chunks = data.len().div_ceil(chunk_bytes);
+        out.reserve(data.len() + chunks * (FRAME_HEADER_SIZE + 1) + 256);
+        for c in data.chunks(chunk_bytes) {
+            encode_frame(c, dtype, opts, layout, &mut planes, out);
+        }
+        return Ok(());
+    }
+    for f in encode_frames(data, dtype, opts)? {
+        out.extend_from_slice(&f);
+    }
+    Ok(())
+}
+
+/// The layout [`encode_to`] codes every chunk of `data` with.
+fn choose_layout(data: &[u8], dtype: DType, opts: &Options) -> u8 {
+    let chunk_bytes = opts.chunk_elems * dtype.itemsize();
+    codec::layout_for(
+        opts.method,
+        dtype,
+        &sample_chunks(data, chunk_bytes, dtype.itemsize()),
+        opts.max_bits,
+    )
+}
+
+/// Append the frame of chunk `c` (coded with `layout`) to `out`.
+fn encode_frame(
+    c: &[u8],
+    dtype: DType,
+    opts: &Options,
+    layout: u8,
+    planes: &mut Vec<Vec<u8>>,
+    out: &mut Vec<u8>,
+) {
+    let at = out.len();
+    out.extend_from_slice(&[0; FRAME_HEADER_SIZE]);
+    let range = opts.method == Method::Range;
+    codec::encode_chunk(c, dtype, layout, opts.max_bits, range, planes, out);
+    let size = (out.len() - at - FRAME_HEADER_SIZE) as u32;
+    out[at..at + 4].copy_from_slice(&size.to_le_bytes());
+    out[at + 4..at + 8].copy_from_slice(&checksum::crc32(0, c).to_le_bytes());
 }
 
 /// [`encode`], returning the frames one by one (to be written out, or
@@ -166,20 +235,10 @@ pub fn encode_frames(
     opts.validate()?;
     whole_elements(data.len(), dtype)?;
     let chunk_bytes = opts.chunk_elems * dtype.itemsize();
-    let layout = codec::layout_for(
-        opts.method,
-        dtype,
-        &sample_chunks(data, chunk_bytes),
-        opts.max_bits,
-    );
+    let layout = choose_layout(data, dtype, opts);
     let one = |planes: &mut Vec<Vec<u8>>, c: &[u8]| {
-        let mut frame = Vec::with_capacity(c.len() + 64);
-        frame.extend_from_slice(&[0; FRAME_HEADER_SIZE]);
-        let range = opts.method == Method::Range;
-        codec::encode_chunk(c, dtype, layout, opts.max_bits, range, planes, &mut frame);
-        let size = (frame.len() - FRAME_HEADER_SIZE) as u32;
-        frame[..4].copy_from_slice(&size.to_le_bytes());
-        frame[4..8].copy_from_slice(&checksum::crc32(0, c).to_le_bytes());
+        let mut frame = Vec::with_capacity(c.len() + FRAME_HEADER_SIZE + 256);
+        encode_frame(c, dtype, opts, layout, planes, &mut frame);
         frame
     };
     let frames: Vec<Vec<u8>> = if opts.threads == 1 || data.len() <= chunk_bytes {
@@ -249,7 +308,7 @@ pub fn decode_into(
     let chunk_bytes = chunk_elems * dtype.itemsize();
     let n_chunks = out.len().div_ceil(chunk_bytes);
     let index = index_frames(frames, n_chunks).map_err(|e| e.shifted(first_chunk))?;
-    let one = |scratch: &mut Vec<Vec<u8>>,
+    let one = |scratch: &mut codec::Scratch,
                (i, (&(crc, payload), o)): (usize, (&Frame<'_>, &mut [u8]))| {
         codec::decode_chunk(payload, dtype, o, scratch).map_err(|e| e.at(i))?;
         let actual = checksum::crc32(0, o);
@@ -263,7 +322,7 @@ pub fn decode_into(
         Ok(())
     };
     let result = if threads == 1 || n_chunks <= 1 {
-        let mut scratch = Vec::new();
+        let mut scratch = codec::Scratch::default();
         index
             .iter()
             .zip(out.chunks_mut(chunk_bytes))
@@ -275,7 +334,7 @@ pub fn decode_into(
                 .par_iter()
                 .zip(out.par_chunks_mut(chunk_bytes))
                 .enumerate()
-                .try_for_each_init(Vec::new, one)
+                .try_for_each_init(codec::Scratch::default, one)
         })
     };
     result.map_err(|e| e.shifted(first_chunk))

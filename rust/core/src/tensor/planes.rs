@@ -191,6 +191,31 @@ pub(crate) fn exponents_seen(dtype: DType, data: &[u8]) -> [bool; 256] {
     seen
 }
 
+/// Lowest and highest exponent field of `data` (BF16 or F32 elements; at
+/// least one): min and max of the sign-cleared top 16 bits, shifted, which
+/// is a plain reduction LLVM vectorises (where a table of the exponents
+/// seen is a scattered store per element).
+#[inline(always)]
+fn exponent_range_generic(dtype: DType, data: &[u8]) -> (u8, u8) {
+    // Whole words, one accumulator pair: LLVM turns the loop into vector
+    // loads and vector min/max (SSE4.1 or AVX2 have them for u16 and u32).
+    let (lo, hi) = match dtype {
+        DType::BF16 => data
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]) & 0x7FFF)
+            .fold((0xFFFF, 0), |(lo, hi), x| (lo.min(x), hi.max(x))),
+        DType::F32 => {
+            let (lo, hi) = data
+                .chunks_exact(4)
+                .map(|c| (u32::from_le_bytes([c[0], c[1], c[2], c[3]]) >> 16) & 0x7FFF)
+                .fold((0xFFFF, 0), |(lo, hi), x| (lo.min(x), hi.max(x)));
+            (lo as u16, hi as u16)
+        }
+        _ => unreachable!("exponent_range called for a dtype without a joint layout"),
+    };
+    ((lo >> 7) as u8, (hi >> 7) as u8)
+}
+
 // The drivers below apply a per-element function `f` between elements of
 // `W` bytes and `P` planes. Why this shape: every slice is cut to exactly
 // `n` elements before the loop and each plane is its own local slice, so
@@ -267,7 +292,8 @@ merge_driver!(merge8, 8, [a: 0, b: 1, c: 2, d: 3, e: 4, f2: 5, g: 6, h: 7]);
 
 /// Field split of `data` (`n` elements of `dtype`, which has a split) into
 /// `planes`, each resized to `n`.
-pub(crate) fn split_fields(dtype: DType, data: &[u8], planes: &mut [Vec<u8>]) {
+#[inline(always)]
+fn split_fields_generic(dtype: DType, data: &[u8], planes: &mut [Vec<u8>]) {
     let n = data.len() / dtype.itemsize();
     for p in planes.iter_mut() {
         p.resize(n, 0);
@@ -300,7 +326,8 @@ pub(crate) fn split_fields(dtype: DType, data: &[u8], planes: &mut [Vec<u8>]) {
 /// Inverse of [`split_fields`]: rebuild the elements from `planes` (each
 /// at least `out.len() / itemsize` long) into `out`. Bits a plane's field
 /// does not use are ignored, so any plane bytes give some elements.
-pub(crate) fn merge_fields(dtype: DType, planes: &[&[u8]], out: &mut [u8]) {
+#[inline(always)]
+fn merge_fields_generic(dtype: DType, planes: &[&[u8]], out: &mut [u8]) {
     match (dtype, planes) {
         (DType::BF16, &[e, s]) => merge2::<2>(e, s, out, |[e, s], o| {
             o[0] = (e << 7) | (s & 0x7F);
@@ -377,7 +404,8 @@ pub(crate) fn split_joint(dtype: DType, data: &[u8], rank: &[u8; 256], planes: &
 /// [`split_joint`] with `rank[e] = e - lo` for every exponent `e` of
 /// `data` (all of which must lie in `lo..lo + 64`): the same planes, with
 /// arithmetic instead of a table lookup, so LLVM vectorises the loop.
-pub(crate) fn split_joint_offset(dtype: DType, data: &[u8], lo: u8, planes: &mut [Vec<u8>]) {
+#[inline(always)]
+fn split_joint_offset_generic(dtype: DType, data: &[u8], lo: u8, planes: &mut [Vec<u8>]) {
     let n = data.len() / dtype.itemsize();
     for p in planes.iter_mut() {
         p.resize(n, 0);
@@ -435,13 +463,8 @@ pub(crate) fn merge_joint(
 /// (`map[r] = lo + r`). Ranks at or past `len` (only in corrupt data)
 /// give the exponent 0, as the table's zero entries do in [`merge_joint`],
 /// so both merges agree on every input.
-pub(crate) fn merge_joint_offset(
-    dtype: DType,
-    lo: u8,
-    len: usize,
-    planes: &[&[u8]],
-    out: &mut [u8],
-) {
+#[inline(always)]
+fn merge_joint_offset_generic(dtype: DType, lo: u8, len: usize, planes: &[&[u8]], out: &mut [u8]) {
     let len = len as u8;
     let exp = move |a: u8| {
         let r = a >> 2;
@@ -467,7 +490,8 @@ pub(crate) fn merge_joint_offset(
 }
 
 /// Byte grouping: plane `k` gets byte `k` of each `w`-byte element.
-pub(crate) fn split_bytes(w: usize, data: &[u8], planes: &mut [Vec<u8>]) {
+#[inline(always)]
+fn split_bytes_generic(w: usize, data: &[u8], planes: &mut [Vec<u8>]) {
     let n = data.len() / w;
     for p in planes.iter_mut() {
         p.resize(n, 0);
@@ -484,7 +508,8 @@ pub(crate) fn split_bytes(w: usize, data: &[u8], planes: &mut [Vec<u8>]) {
 }
 
 /// Inverse of [`split_bytes`].
-pub(crate) fn merge_bytes(planes: &[&[u8]], out: &mut [u8]) {
+#[inline(always)]
+fn merge_bytes_generic(planes: &[&[u8]], out: &mut [u8]) {
     match *planes {
         [p0] => out.copy_from_slice(&p0[..out.len()]),
         [a, b] => merge2::<2>(a, b, out, |x, o| o[..2].copy_from_slice(&x)),
@@ -618,5 +643,135 @@ mod tests {
         assert_eq!(e[0], 7);
         exponents(DType::F8E5M2, &[0x3C], &mut e);
         assert_eq!(e[0], 15);
+    }
+}
+
+/// Compile `$generic` (an `#[inline(always)]` function of safe code) a
+/// second time with AVX2 enabled, and define `$name` to run that build
+/// when [`crate::cpu::features`] allows (not with `SCALEZIP_NO_SIMD`),
+/// else the portable one. The two are the same source, so they give the
+/// same output (tests check it); AVX2 lets LLVM use 32-byte vectors and
+/// byte shuffles for the plane loops, which baseline x86-64 (SSE2) has not.
+macro_rules! multiversion {
+    ($(#[$m:meta])* fn $name:ident = $generic:ident / $avx2:ident ($($a:ident : $t:ty),*) $(-> $r:ty)?) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        fn $avx2($($a: $t),*) $(-> $r)? {
+            $generic($($a),*)
+        }
+
+        $(#[$m])*
+        pub(crate) fn $name($($a: $t),*) $(-> $r)? {
+            #[cfg(target_arch = "x86_64")]
+            if crate::cpu::features().avx2 {
+                #[allow(unsafe_code)]
+                // SAFETY: the AVX2 build is safe code whose only
+                // requirement is a CPU with AVX2, which `cpu::features()`
+                // has checked.
+                return unsafe { $avx2($($a),*) };
+            }
+            $generic($($a),*)
+        }
+    };
+}
+
+multiversion! {
+    /// Lowest and highest exponent field of `data` (BF16 or F32 elements;
+    /// `(255, 0)` when empty): min and max of the sign-cleared top 16 bits,
+    /// shifted, a plain reduction that vectorises (where a table of the
+    /// exponents seen costs a scattered store per element).
+    fn exponent_range = exponent_range_generic / exponent_range_avx2
+        (dtype: DType, data: &[u8]) -> (u8, u8)
+}
+multiversion! {
+    /// Field split of `data` (`n` elements of `dtype`, which has a split)
+    /// into `planes`, each resized to `n`.
+    fn split_fields = split_fields_generic / split_fields_avx2
+        (dtype: DType, data: &[u8], planes: &mut [Vec<u8>])
+}
+multiversion! {
+    /// Inverse of [`split_fields`]: rebuild the elements from `planes`
+    /// (each at least `out.len() / itemsize` long) into `out`.
+    fn merge_fields = merge_fields_generic / merge_fields_avx2
+        (dtype: DType, planes: &[&[u8]], out: &mut [u8])
+}
+multiversion! {
+    /// [`split_joint`] with `rank[e] = e - lo` (see the generic version).
+    fn split_joint_offset = split_joint_offset_generic / split_joint_offset_avx2
+        (dtype: DType, data: &[u8], lo: u8, planes: &mut [Vec<u8>])
+}
+multiversion! {
+    /// [`merge_joint`] for a map of `len` consecutive exponents from `lo`.
+    fn merge_joint_offset = merge_joint_offset_generic / merge_joint_offset_avx2
+        (dtype: DType, lo: u8, len: usize, planes: &[&[u8]], out: &mut [u8])
+}
+multiversion! {
+    /// Byte grouping: plane `k` gets byte `k` of each `w`-byte element.
+    fn split_bytes = split_bytes_generic / split_bytes_avx2
+        (w: usize, data: &[u8], planes: &mut [Vec<u8>])
+}
+multiversion! {
+    /// Inverse of [`split_bytes`].
+    fn merge_bytes = merge_bytes_generic / merge_bytes_avx2
+        (planes: &[&[u8]], out: &mut [u8])
+}
+
+#[cfg(test)]
+mod simd_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The AVX2 builds (when this CPU and SCALEZIP_NO_SIMD allow them)
+        /// give exactly what the portable builds give.
+        #[test]
+        fn dispatched_kernels_equal_portable(
+            data in prop::collection::vec(any::<u8>(), 0..3000),
+            lo in any::<u8>(),
+            len in 1usize..=64,
+        ) {
+            for dtype in [DType::BF16, DType::F32, DType::F16, DType::F8E4M3, DType::F8E5M2] {
+                let w = dtype.itemsize();
+                let data = &data[..data.len() / w * w];
+                let n = data.len() / w;
+                let k = dtype.split_planes().unwrap();
+                let (mut a, mut b) = (vec![Vec::new(); k], vec![Vec::new(); k]);
+                split_fields(dtype, data, &mut a);
+                split_fields_generic(dtype, data, &mut b);
+                prop_assert_eq!(&a, &b);
+                let refs: Vec<&[u8]> = a.iter().map(Vec::as_slice).collect();
+                let (mut x, mut y) = (vec![0u8; n * w], vec![1u8; n * w]);
+                merge_fields(dtype, &refs, &mut x);
+                merge_fields_generic(dtype, &refs, &mut y);
+                prop_assert_eq!(&x, &y);
+                let (mut a, mut b) = (vec![Vec::new(); w], vec![Vec::new(); w]);
+                split_bytes(w, data, &mut a);
+                split_bytes_generic(w, data, &mut b);
+                prop_assert_eq!(&a, &b);
+                let refs: Vec<&[u8]> = a.iter().map(Vec::as_slice).collect();
+                merge_bytes(&refs, &mut x);
+                merge_bytes_generic(&refs, &mut y);
+                prop_assert_eq!(&x, &y);
+                if let Some(k) = joint_planes(dtype) {
+                    prop_assert_eq!(exponent_range(dtype, data), exponent_range_generic(dtype, data));
+                    let (mut a, mut b) = (vec![Vec::new(); k], vec![Vec::new(); k]);
+                    split_joint_offset(dtype, data, lo, &mut a);
+                    split_joint_offset_generic(dtype, data, lo, &mut b);
+                    prop_assert_eq!(&a, &b);
+                    let refs: Vec<&[u8]> = a.iter().map(Vec::as_slice).collect();
+                    merge_joint_offset(dtype, lo, len, &refs, &mut x);
+                    merge_joint_offset_generic(dtype, lo, len, &refs, &mut y);
+                    prop_assert_eq!(&x, &y);
+                    // The range is the exponents' true min and max.
+                    let mut e = vec![0u8; n];
+                    exponents(dtype, data, &mut e);
+                    let want = (
+                        e.iter().copied().min().unwrap_or(255),
+                        e.iter().copied().max().unwrap_or(0),
+                    );
+                    prop_assert_eq!(exponent_range(dtype, data), want);
+                }
+            }
+        }
     }
 }
