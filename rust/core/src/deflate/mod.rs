@@ -391,7 +391,7 @@ mod tests {
     ];
 
     /// Mixed test data: text-like, runs, random and repeats far apart.
-    fn sample(n: usize, seed: u64) -> Vec<u8> {
+    pub(super) fn sample(n: usize, seed: u64) -> Vec<u8> {
         let mut s = seed | 1;
         let mut rnd = move || {
             s ^= s << 13;

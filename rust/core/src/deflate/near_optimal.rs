@@ -669,42 +669,8 @@ mod tests {
         assert_eq!(d.consumed, stream.len());
     }
 
-    fn sample(n: usize, seed: u64) -> Vec<u8> {
-        let mut s = seed | 1;
-        let mut rnd = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        };
-        let words: [&[u8]; 8] = [
-            b"the ", b"quick ", b"brown ", b"fox ", b"jumps ", b"over ", b"lazy ", b"dog\n",
-        ];
-        let mut v = Vec::with_capacity(n);
-        while v.len() < n {
-            let r = rnd();
-            match r % 8 {
-                0..=3 => v.extend_from_slice(words[(r >> 8) as usize % 8]),
-                4 => v.extend(std::iter::repeat_n(
-                    (r >> 16) as u8,
-                    (r >> 24) as usize % 300,
-                )),
-                5 => v.extend((0..(r >> 8) % 64).map(|_| rnd() as u8)),
-                _ => {
-                    if v.len() > 10 {
-                        let back = 1 + (r >> 8) as usize % v.len().min(40_000);
-                        let len = 3 + (r >> 32) as usize % 300;
-                        let start = v.len() - back;
-                        for i in 0..len {
-                            v.push(v[start + i]);
-                        }
-                    }
-                }
-            }
-        }
-        v.truncate(n);
-        v
-    }
+    // The encoder's mixed test data (text, runs, random, far repeats).
+    use super::super::tests::sample;
 
     fn random(n: usize, seed: u64) -> Vec<u8> {
         let mut s = seed | 1;
