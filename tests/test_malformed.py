@@ -486,3 +486,22 @@ def test_decompressobj_flush_swallows_data_errors_like_stdlib(zlib_mod, cap):
     assert run(zlib_mod) == want
     with pytest.raises(zlib_mod.error, match="invalid distance too far back"):
         zlib_mod.decompressobj(-15).decompress(stream)
+
+
+@pytest.mark.parametrize("cut", [b"\x1f\x8b\x09", b"\x1f\x8b\x07", b"\x1f\x8b\x08\xff"])
+def test_gzip_header_cut_after_the_method_byte_like_stdlib(zlib_mod, cut):
+    """zlib judges the gzip method and flag bytes together: a stream that ends
+    right after a bad method byte still needs input (no error yet), one that
+    also has the flags byte is refused; one-shot decoding calls both truncated
+    or invalid exactly as the stdlib does. (Found by the mutation test above.)"""
+
+    def stream(mod):
+        do = mod.decompressobj(31)
+        return do.decompress(cut, 1), do.eof
+
+    assert _outcome(lambda: stream(zlib_mod), zlib_mod) == _outcome(
+        lambda: stream(STD_ZLIB), STD_ZLIB
+    )
+    assert _outcome(lambda: zlib_mod.decompress(cut, 31), zlib_mod) == _outcome(
+        lambda: STD_ZLIB.decompress(cut, 31), STD_ZLIB
+    )

@@ -580,7 +580,10 @@ impl Decompressor {
                 if i == 1 && (self.buf[0] != 0x1f || b != 0x8b) {
                     return Err(InflateError::NotGzip);
                 }
-                if i == 2 && b != 8 {
+                // Method and flags are judged together once both are in, as
+                // zlib reads them as one 16-bit field: a stream cut after the
+                // method byte is "need more input", not an error.
+                if i == 3 && self.buf[2] != 8 {
                     return Err(InflateError::UnknownCompressionMethod);
                 }
                 if i == 3 && b & 0xe0 != 0 {
