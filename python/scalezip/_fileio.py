@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, Any
 
 
 @contextmanager
@@ -25,3 +26,54 @@ def atomic_output(path: str) -> Iterator[IO[bytes]]:
         except OSError:
             pass
         raise
+
+
+class FlushingReader(io.RawIOBase):
+    """Streams *fileobj* through a decompressor object in bounded memory.
+
+    The decompressor has ``decompress(data, max_length)``,
+    ``unconsumed_tail``, ``output_pending``, ``eof`` and ``flush()`` (which
+    decodes what is left once the input has ended, raising on a truncated
+    stream). Reading stops when the decompressor reports ``eof`` (see
+    :meth:`_at_end`) or the file and ``flush()`` have nothing more.
+    *owned*: close *fileobj* with this reader.
+    """
+
+    def __init__(self, fileobj: IO[bytes], decompressor: Any, owned: bool = False) -> None:
+        self._fileobj = fileobj
+        self._d = decompressor
+        self._owned = owned
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def _at_end(self) -> int:
+        """Called once the decompressor reports the end of its stream."""
+        return 0
+
+    def readinto(self, b: Any) -> int:
+        with memoryview(b) as m, m.cast("B") as view:
+            while True:
+                if self._rest:
+                    n = min(len(view), len(self._rest))
+                    view[:n] = self._rest[:n]
+                    self._rest = self._rest[n:]
+                    return n
+                if self._d.eof:
+                    return self._at_end()
+                data = self._d.unconsumed_tail
+                if not data and not self._d.output_pending:
+                    data = self._fileobj.read(1 << 16)
+                    if not data:
+                        self._rest = self._d.flush()
+                        continue
+                out = self._d.decompress(data, len(view))
+                if out:
+                    view[: len(out)] = out
+                    return len(out)
+
+    def close(self) -> None:
+        if not self.closed and self._owned:
+            self._fileobj.close()
+        super().close()

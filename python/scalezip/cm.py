@@ -41,6 +41,7 @@ from typing import IO, Any
 
 from . import _native
 from ._errors import CmError as error
+from ._fileio import FlushingReader
 
 __all__ = [
     "DEFAULT_LEVEL",
@@ -211,46 +212,17 @@ class CMDecompressor:
         return out
 
 
-class _Reader(io.RawIOBase):
+class _Reader(FlushingReader):
     """Decompresses a file through :class:`CMDecompressor` in bounded
     memory; refuses a truncated stream and trailing data."""
 
     def __init__(self, fileobj: IO[bytes], owned: bool) -> None:
-        self._fileobj = fileobj
-        self._owned = owned
-        self._d = CMDecompressor()
-        self._rest = b""
+        super().__init__(fileobj, CMDecompressor(), owned)
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        with memoryview(b) as m, m.cast("B") as view:
-            while True:
-                if self._rest:
-                    n = min(len(view), len(self._rest))
-                    view[:n] = self._rest[:n]
-                    self._rest = self._rest[n:]
-                    return n
-                if self._d.eof:
-                    if self._d.unused_data or self._fileobj.read(1):
-                        raise error("trailing data after the end of the cm stream")
-                    return 0
-                data = self._d.unconsumed_tail
-                if not data and not self._d.output_pending:
-                    data = self._fileobj.read(1 << 16)
-                    if not data:
-                        self._rest = self._d.flush()
-                        continue
-                out = self._d.decompress(data, len(view))
-                if out:
-                    view[: len(out)] = out
-                    return len(out)
-
-    def close(self) -> None:
-        if not self.closed and self._owned:
-            self._fileobj.close()
-        super().close()
+    def _at_end(self) -> int:
+        if self._d.unused_data or self._fileobj.read(1):
+            raise error("trailing data after the end of the cm stream")
+        return 0
 
 
 class _Writer(io.RawIOBase):

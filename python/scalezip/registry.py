@@ -17,6 +17,7 @@ from typing import IO, Any, Protocol
 
 from . import cm, gzip, huffman, lzw, zlib
 from ._errors import ScalezipError
+from ._fileio import FlushingReader
 
 __all__ = [
     "Codec",
@@ -183,40 +184,6 @@ class _ZlibReader(io.RawIOBase):
                 return len(out)
 
 
-class _LzwReader(io.RawIOBase):
-    """Streams a .Z file through LZWDecompressor in bounded memory; the
-    end of the file is the end of the stream (the format has no marker)."""
-
-    def __init__(self, fileobj: IO[bytes]) -> None:
-        self._fileobj = fileobj
-        self._d = lzw.LZWDecompressor()
-        self._rest = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        view = memoryview(b).cast("B")
-        while True:
-            if self._rest:
-                n = min(len(view), len(self._rest))
-                view[:n] = self._rest[:n]
-                self._rest = self._rest[n:]
-                return n
-            if self._d.eof:
-                return 0
-            data = self._d.unconsumed_tail
-            if not data and not self._d.output_pending:
-                data = self._fileobj.read(1 << 16)
-                if not data:
-                    self._rest = self._d.flush()
-                    continue
-            out = self._d.decompress(data, len(view))
-            if out:
-                view[: len(out)] = out
-                return len(out)
-
-
 def _or6(level: int | None) -> int:
     return 6 if level is None else level
 
@@ -312,7 +279,8 @@ register(
         _writer=lambda f, level: _StreamWriter(
             f, lzw.LZWCompressor(16 if level is None else level)
         ),
-        _reader=lambda f: io.BufferedReader(_LzwReader(f)),
+        # The end of a .Z file is the end of its stream (no marker).
+        _reader=lambda f: io.BufferedReader(FlushingReader(f, lzw.LZWDecompressor())),
     )
 )
 register(
