@@ -99,6 +99,20 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("backend", ["auto", "torch"])
+@pytest.mark.parametrize("bits,group", [(8, None), (8, 64), (4, 32)])
+def test_zero_point_of_a_run_without_negatives_is_plus_zero(backend, bits, group):
+    # -round(0 * inv) is -0.0; both backends store +0.0 (CUDA's clamp gives
+    # +0.0, so a -0.0 here made CPU and GPU zero points differ in one bit).
+    w = weights((4, 128), seed=1)
+    w[0] = 0
+    w[1] = w[1].abs() + 0.1
+    q = quantize(w, bits, group, False, backend=backend)
+    bits_of = q.zeros.numpy().view(np.uint32)
+    assert not np.any(bits_of == 0x8000_0000), "a zero point is stored as -0.0"
+    assert np.any(q.zeros.numpy() == 0)
+
+
 @pytest.mark.parametrize("bits,group,axis", CASES)
 @pytest.mark.parametrize("sym", [True, False])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16])

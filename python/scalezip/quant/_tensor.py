@@ -89,7 +89,9 @@ def _params_torch(
         z = 8.0 if bits == 4 else 0.0
         zero = torch.full_like(scale, z)
         return scale, inv, zero, z - qmax, z + qmax
-    zero = torch.clamp(-torch.round(mn0 * inv), 0.0, levels)
+    # + 0.0: -0.0 (an all-zero or all-positive run) becomes +0.0, as in Rust;
+    # CUDA's clamp already gives +0.0, the CPU's keeps -0.0.
+    zero = torch.clamp(-torch.round(mn0 * inv), 0.0, levels) + 0.0
     return scale, inv, zero, 0.0, levels
 
 

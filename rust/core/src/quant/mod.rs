@@ -25,7 +25,7 @@
 //!   and z = 8, [1, 15] for int4 (the nibble is q + 8);
 //! - asymmetric: `mn0 = min(mn, 0)`, `mx0 = max(mx, 0)`, `scale = (mx0 -
 //!   mn0) / levels` with levels 255 or 15, `z = clamp(-rne(mn0 * inv), 0,
-//!   levels)`, stored `clamp(rne(x * inv) + z, 0, levels)`;
+//!   levels)` (+0.0 for a zero), stored `clamp(rne(x * inv) + z, 0, levels)`;
 //! - with `fp16_scales` the scale is rounded to float16 (and back) before
 //!   `inv` is taken, so dequantization with the float16 scale is exact;
 //! - a scale below the smallest normal float32 (an all-zero run) becomes
@@ -225,7 +225,10 @@ impl Scheme {
             }
         } else {
             let z = -(mn0 * inv).round_ties_even();
-            let z = z.clamp(0.0, levels);
+            // `+ 0.0` turns the -0.0 of an all-zero (or all-positive) run
+            // into +0.0, so the stored zero point has one bit pattern on
+            // every backend (CUDA's clamp returns +0.0, the CPU's -0.0).
+            let z = z.clamp(0.0, levels) + 0.0;
             RunParams {
                 inv,
                 zero: z,
