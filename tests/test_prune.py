@@ -79,6 +79,17 @@ def test_semi_structured(n, m_):
     assert torch.equal(m.a.weight, w0 * masks["a"])
 
 
+def test_semi_structured_breaks_ties_by_position():
+    # An already half-pruned weight has many equal (zero) scores: the first
+    # of the tied positions are kept, so every device picks the same mask.
+    m = nn.Sequential(nn.Linear(8, 3))
+    with torch.no_grad():
+        m[0].weight.copy_(torch.tensor([[0, 0, 0, 0, 0, 5, 0, 0]] * 3, dtype=torch.float32))
+    mask = prune.semi_structured_prune(m, 2, 4)["0"]
+    want = torch.tensor([[1, 1, 0, 0, 1, 1, 0, 0]] * 3, dtype=torch.bool)
+    assert torch.equal(mask, want)
+
+
 def test_semi_structured_needs_divisible_rows():
     m = nn.Sequential(nn.Linear(6, 4))
     with pytest.raises(ValueError, match="divisible"):

@@ -120,7 +120,10 @@ def _nm_mask(scores: torch.Tensor, n: int, m: int) -> torch.Tensor:
     if cols % m:
         raise ValueError(f"{cols} input features are not divisible by M={m}")
     g = scores.reshape(rows, cols // m, m)
-    keep = torch.topk(g, n, dim=-1).indices
+    # A stable sort, not topk: equal scores (zeros of an already pruned
+    # weight) are kept by position, the same on every device (topk's choice
+    # among ties differs between CPU and CUDA).
+    keep = torch.argsort(g, dim=-1, descending=True, stable=True)[..., :n]
     mask = torch.zeros_like(g, dtype=torch.bool)
     mask.scatter_(-1, keep, True)
     return mask.reshape(rows, cols)
