@@ -10,12 +10,19 @@ on a machine with CUDA. Without CUDA it prints a line and exits 0.
    ``torch._int_mm`` (activations quantized per token to int8) against
    dequantize-then-matmul in float16, at several token counts. The result
    decides which QuantLinear should use on CUDA (docs/quant.md).
+3. Throughput on one 4096 x 4096 float32 weight: ``quantize`` on CUDA
+   (torch ops, CUDA events) against the Rust kernels on the same machine's
+   CPU cores (wall clock), medians of 20; and the lossless tensor codec
+   from a CUDA tensor (``tensors.compress``) and back onto the GPU
+   (``tensors.decompress(..., device="cuda")``), transfers included, for a
+   bfloat16 weight of 64 MiB.
 """
 
 from __future__ import annotations
 
 import statistics
 import sys
+import time
 
 import torch
 
@@ -98,6 +105,50 @@ def timing() -> None:
         print(f"| {m} | {_time(deq):.3f} | {t_int} |")
 
 
+def _wall(fn) -> float:  # type: ignore[no-untyped-def]
+    fn()
+    ts = []
+    for _ in range(20):
+        t = time.perf_counter()
+        fn()
+        torch.cuda.synchronize()
+        ts.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(ts)
+
+
+def throughput() -> None:
+    from scalezip import tensors
+    from scalezip.quant import quantize
+
+    w = torch.randn(4096, 4096, generator=torch.Generator().manual_seed(0))
+    wg = w.cuda()
+    gb = w.numel() * 4 / 1e9
+    print(
+        f"\n| quantize 4096 x 4096 float32 | CUDA ms | CPU ms ({torch.get_num_threads()} threads) |"
+    )
+    print("|---|---:|---:|")
+    for label, args in (
+        ("int8 per channel, sym", (8, None, True)),
+        ("int4 g128 asym", (4, 128, False)),
+    ):
+        tg = _time(lambda a=args: quantize(wg, *a))
+        tc = _wall(lambda a=args: quantize(w, *a))
+        cuda = f"{tg:.3f} ({gb / tg * 1e3:.0f} GB/s)"
+        print(f"| {label} | {cuda} | {tc:.2f} ({gb / tc * 1e3:.1f} GB/s) |")
+    wb = (torch.randn(8192, 4096, generator=torch.Generator().manual_seed(1)) * 0.02).bfloat16()
+    wbg = wb.cuda()
+    mb = wb.numel() * 2 / 1e6
+    blob = tensors.compress(wbg)
+    back = tensors.decompress(blob, device="cuda")
+    assert back.is_cuda and torch.equal(back.view(torch.int16), wbg.view(torch.int16))
+    tc = _wall(lambda: tensors.compress(wbg))
+    td = _wall(lambda: tensors.decompress(blob, device="cuda"))
+    print(f"\n| lossless bf16 64 MiB, ratio {len(blob) / (mb * 1e6):.4f} | ms | MB/s |")
+    print("|---|---:|---:|")
+    print(f"| tensors.compress(cuda tensor) | {tc:.1f} | {mb / tc * 1e3:.0f} |")
+    print(f"| tensors.decompress(device='cuda') | {td:.1f} | {mb / td * 1e3:.0f} |")
+
+
 def main() -> int:
     if not torch.cuda.is_available():
         print("CUDA not available: GPU check skipped")
@@ -105,6 +156,7 @@ def main() -> int:
     print(torch.cuda.get_device_name(), "torch", torch.__version__)
     bad = equivalence()
     timing()
+    throughput()
     return 1 if bad else 0
 
 
