@@ -16,11 +16,15 @@
 //! word-at-a-time extension: most candidates cost two loads.
 //!
 //! Entries are the low 16 bits of positions (see [`super::dist_to`]): the
-//! three tables take 256 KiB. A link is followed as a distance back from the
-//! node that holds it (1..=65536), so a walk only ever moves backwards and
-//! ends once it passes [`super::limit`] or after `depth` candidates. The
-//! slot of any position within the limit still belongs to it (the limit
-//! stops one short of `WSIZE`).
+//! three tables take 256 KiB. The walk carries the stored node itself, so
+//! the next link is loaded from `next[node % WSIZE]` straight after the
+//! previous load (the loop's critical path is load, mask, load, as in
+//! libdeflate); the node's distance from `pos` is decoded beside it. A walk
+//! only ever moves backwards (a link whose decoded distance is not larger
+//! than the current one is an alias from 64 KiB or more back, and ends the
+//! walk) and ends once it passes [`super::limit`] or after `depth`
+//! candidates. The slot of any position within the limit still belongs to
+//! it (the limit stops one short of `WSIZE`).
 
 use super::{dist_to, lz_hash, match_len_from, peek_u32, prefetch, read_u32, WMASK, WSIZE};
 
@@ -110,8 +114,26 @@ impl HcMatchfinder {
         let next = &mut self.next[..WSIZE];
         next[pos & WMASK] = cur4;
         let mut best_dist = 0;
-        // Distance from pos of the current chain node.
-        let mut d = dist_to(pos, cur4);
+        // The current chain node (low 16 bits of its position) and its
+        // distance from pos.
+        let mut node = cur4;
+        let mut d = dist_to(pos, node);
+        // Follow the link out of `node`: false when the walk ends (the link
+        // leaves the window, aliases forwards, or the depth is spent).
+        macro_rules! advance {
+            () => {{
+                let link = next[node as usize & WMASK];
+                let nd = dist_to(pos, link);
+                depth -= 1;
+                if nd <= d || nd > limit || depth == 0 {
+                    false
+                } else {
+                    node = link;
+                    d = nd;
+                    true
+                }
+            }};
+        }
 
         if best_len < 4 {
             // Nothing of length >= 4 yet: the 3-byte singleton first. If it
@@ -130,25 +152,16 @@ impl HcMatchfinder {
             }
             // Walk until the first 4-byte match.
             loop {
-                let m = pos - d;
-                if read_u32(buf, m) == seq4 {
+                if read_u32(buf, pos - d) == seq4 {
                     break;
                 }
-                d += dist_to(m, next[m & WMASK]);
-                depth -= 1;
-                if d > limit || depth == 0 {
+                if !advance!() {
                     return (best_len, best_dist);
                 }
             }
-            let m = pos - d;
-            best_len = match_len_from(buf, m, pos, 4, max_len);
+            best_len = match_len_from(buf, pos - d, pos, 4, max_len);
             best_dist = d;
-            if best_len >= nice {
-                return (best_len, best_dist);
-            }
-            d += dist_to(m, next[m & WMASK]);
-            depth -= 1;
-            if d > limit || depth == 0 {
+            if best_len >= nice || !advance!() {
                 return (best_len, best_dist);
             }
         } else if d > limit || best_len >= nice {
@@ -164,14 +177,11 @@ impl HcMatchfinder {
                 if read_u32(buf, m + best_len - 3) == tail && read_u32(buf, m) == seq4 {
                     break;
                 }
-                d += dist_to(m, next[m & WMASK]);
-                depth -= 1;
-                if d > limit || depth == 0 {
+                if !advance!() {
                     return (best_len, best_dist);
                 }
             }
-            let m = pos - d;
-            let len = match_len_from(buf, m, pos, 4, max_len);
+            let len = match_len_from(buf, pos - d, pos, 4, max_len);
             if len > best_len {
                 best_len = len;
                 best_dist = d;
@@ -180,9 +190,7 @@ impl HcMatchfinder {
                 }
                 tail = read_u32(buf, pos + best_len - 3);
             }
-            d += dist_to(m, next[m & WMASK]);
-            depth -= 1;
-            if d > limit || depth == 0 {
+            if !advance!() {
                 return (best_len, best_dist);
             }
         }
