@@ -148,7 +148,7 @@ fn choose_min_len(used_literals: usize, depth: u32) -> usize {
 
 /// Minimum match length from the distinct bytes among the first 4 KiB of
 /// `data` (3 for short data).
-fn min_len_of_data(data: &[u8], depth: u32) -> usize {
+pub(super) fn min_len_of_data(data: &[u8], depth: u32) -> usize {
     if data.len() < 512 {
         return 3;
     }
