@@ -93,8 +93,11 @@ pub(crate) const MULTI_MAX_BITS: u64 = 6;
 
 /// Bytes of output a reader claims per group: its stores land in
 /// `out[o..o + WINDOW]` (a group advances the cursor by at most `3 * G`
-/// <= 15 and the last store writes 4 bytes from at most `3 * (G - 1)` <= 12).
-const WINDOW: usize = 16;
+/// <= 15, and each 4-byte store starts at most `3 * (G - 1)` <= 12 bytes
+/// in). The window is wider than that needs so that the store's offset
+/// can be bounded with a mask (`at & 15`, one instruction) rather than a
+/// compare and select: `at & 15 == at` in a group, and `15 + 4 <= 20`.
+const WINDOW: usize = 20;
 
 /// How many groups of `g` lookups a reader whose cursor is at `o` can take
 /// before its window would pass `end` (a group advances at most `3g`).
@@ -164,10 +167,11 @@ struct Reader {
 /// [`crate::cpu::features`] allows it.
 fn fast_dispatch(dec: &DecTable, multi: bool, streams: &[u8], out: &mut [u8], r: &mut [Reader; 4]) {
     #[cfg(target_arch = "x86_64")]
-    if crate::cpu::features().bmi2 {
+    if has_bmi2_lzcnt() {
         #[allow(unsafe_code)]
         // SAFETY: `fast_bmi2` is safe code whose only requirement is that
-        // the CPU supports BMI2, which `cpu::features()` has just checked.
+        // the CPU supports BMI1, BMI2 and LZCNT, which `has_bmi2_lzcnt`
+        // has just checked.
         unsafe {
             fast_bmi2(dec, multi, streams, out, r)
         };
@@ -186,9 +190,20 @@ fn fast_generic(dec: &DecTable, multi: bool, streams: &[u8], out: &mut [u8], r: 
     }
 }
 
-/// [`fast_generic`] compiled with BMI2 (see [`super::cpu`]).
+/// Whether [`fast_bmi2`] may run: [`crate::cpu::features`] allows BMI2
+/// (so not with `SCALEZIP_NO_SIMD`) and the CPU has LZCNT (every x86-64
+/// CPU with BMI2 has it; checked all the same).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "bmi2")]
+fn has_bmi2_lzcnt() -> bool {
+    crate::cpu::features().bmi2 && std::arch::is_x86_feature_detected!("lzcnt")
+}
+
+/// [`fast_generic`] compiled with BMI1, BMI2 and LZCNT (see
+/// [`crate::cpu`]): `shrx` for the shifts, and `lzcnt` for the bits a
+/// group consumed (one instruction, where the baseline needs `bsr` and a
+/// correction).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "bmi1,bmi2,lzcnt")]
 fn fast_bmi2(dec: &DecTable, multi: bool, streams: &[u8], out: &mut [u8], r: &mut [Reader; 4]) {
     fast_generic(dec, multi, streams, out, r);
 }
@@ -229,10 +244,10 @@ fn fast<const MASK: u64, const G: usize, const MULTI: bool>(
 /// Run readers `idx` (N of them) in rounds of groups while all of them can
 /// go on (module docs).
 ///
-/// Each group borrows a 16-byte window of the output per reader (checked
-/// once per group) and stores at `window[min(at, 12)..][..4]`: `at` never
-/// exceeds 12 within a group, and the `min` lets the compiler see that the
-/// store stays inside the window, so the lookups need no bounds check.
+/// Each group borrows a [`WINDOW`]-byte window of the output per reader
+/// (checked once per group) and stores at `window[at & 15..][..4]`: `at`
+/// never exceeds 12 within a group, and the mask lets the compiler see that
+/// the store stays inside the window, so the lookups need no bounds check.
 #[inline(always)]
 fn lanes<const MASK: u64, const G: usize, const N: usize, const MULTI: bool>(
     dec: &DecTable,
@@ -276,7 +291,7 @@ fn lanes<const MASK: u64, const G: usize, const N: usize, const MULTI: bool>(
                     for i in 0..N {
                         let e = dec.multi[(w[i] & MASK) as usize];
                         w[i] = w[i].wrapping_shr(e);
-                        let a = at[i].min(WINDOW - 4);
+                        let a = at[i] & 15;
                         win[i][a..a + 4].copy_from_slice(&(e >> 6).to_le_bytes());
                         at[i] += (e >> 30) as usize;
                     }
@@ -373,7 +388,8 @@ mod tests {
             if bmi2 {
                 #[cfg(target_arch = "x86_64")]
                 #[allow(unsafe_code)]
-                // SAFETY: only called after checking that the CPU has BMI2.
+                // SAFETY: only called after checking that the CPU has BMI1,
+                // BMI2 and LZCNT.
                 unsafe {
                     fast_bmi2(&t.dec, multi, streams, &mut out, &mut r)
                 };
@@ -384,7 +400,10 @@ mod tests {
         };
         let generic = run(false);
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("bmi2") {
+        if std::arch::is_x86_feature_detected!("bmi1")
+            && std::arch::is_x86_feature_detected!("bmi2")
+            && std::arch::is_x86_feature_detected!("lzcnt")
+        {
             assert_eq!(run(true), generic);
         }
     }

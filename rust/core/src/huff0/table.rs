@@ -66,6 +66,9 @@ pub(crate) struct DecTable {
     pub(crate) log: u32,
     /// `multi` is filled for the current lengths.
     pub(crate) has_multi: bool,
+    /// The lengths the tables were last filled for, if any: a refill for
+    /// the same code (consecutive tensor chunks often have one) is free.
+    filled_for: Option<[u8; 256]>,
 }
 
 impl DecTable {
@@ -78,6 +81,7 @@ impl DecTable {
             multi: [0; DTABLE_SIZE],
             log: MAX_TABLE_BITS,
             has_multi: false,
+            filled_for: None,
         })
     }
 
@@ -85,12 +89,23 @@ impl DecTable {
     /// longest code is `max_len` bits; the multi-symbol one only if
     /// `multi` (a block that will not use it skips its cost).
     pub(crate) fn fill(&mut self, lens: &[u8; 256], max_len: u32, multi: bool) {
+        if self.filled_for.as_ref() == Some(lens) {
+            // Same code as last time: `single` and `log` are right, and
+            // `multi` too if it was filled (a table only ever marked as not
+            // filled keeps `has_multi` false until it is).
+            if multi && !self.has_multi {
+                fill_multi(&self.single, self.log, &mut self.multi);
+                self.has_multi = true;
+            }
+            return;
+        }
         self.log = if max_len <= 11 { 11 } else { 12 };
         fill_dec_table(lens, &mut self.single);
         self.has_multi = multi;
         if multi {
             fill_multi(&self.single, self.log, &mut self.multi);
         }
+        self.filled_for = Some(*lens);
     }
 }
 /// Encoding table: the bit-reversed code and length of each byte, and the
@@ -224,6 +239,86 @@ fn fill_dec_table(lens: &[u8; 256], dec: &mut [u16; DTABLE_SIZE]) {
 /// looked at when `used + l <= log`, so the zero bits shifted in above the
 /// index never decide a symbol. Branch-free: the choices are data.
 fn fill_multi(single: &[u16; DTABLE_SIZE], log: u32, multi: &mut [u32; DTABLE_SIZE]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::features().avx2 {
+        #[allow(unsafe_code)]
+        // SAFETY: `fill_multi_avx2` needs only a CPU with AVX2, which
+        // `cpu::features()` has just checked.
+        unsafe {
+            fill_multi_avx2(single, log, multi)
+        };
+        return;
+    }
+    fill_multi_generic(single, log, multi);
+}
+
+/// [`fill_multi`] with AVX2: eight entries at a time, each of the three
+/// lookups one gather from a 32-bit copy of `single` (indices masked to
+/// 12 bits, so every gather stays inside it), the choices made with
+/// compare masks. The same arithmetic as [`fill_multi_generic`], entry for
+/// entry (a test checks that the tables are equal).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(unsafe_code)]
+fn fill_multi_avx2(single: &[u16; DTABLE_SIZE], log: u32, multi: &mut [u32; DTABLE_SIZE]) {
+    use std::arch::x86_64::*;
+    let mut wide = [0u32; DTABLE_SIZE];
+    for (w, &e) in wide.iter_mut().zip(single) {
+        *w = u32::from(e);
+    }
+    let n = 1usize << log;
+    let mask = _mm256_set1_epi32(DTABLE_SIZE as i32 - 1);
+    let ff = _mm256_set1_epi32(0xFF);
+    let thirty_one = _mm256_set1_epi32(31);
+    let log1 = _mm256_set1_epi32(log as i32 + 1);
+    let one = _mm256_set1_epi32(1);
+    let eight = _mm256_set1_epi32(8);
+    let mut i = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let base = wide.as_ptr().cast::<i32>();
+    for m in multi[..n].chunks_exact_mut(8) {
+        let Ok(m): Result<&mut [u32; 8], _> = m.try_into() else {
+            break;
+        };
+        // SAFETY: every index is masked to 0..DTABLE_SIZE, inside `wide`.
+        let gather = |idx: __m256i| unsafe {
+            _mm256_i32gather_epi32::<4>(base, _mm256_and_si256(idx, mask))
+        };
+        let e0 = gather(i);
+        let l0 = _mm256_and_si256(e0, ff);
+        let e1 = gather(_mm256_srlv_epi32(i, l0));
+        let l1 = _mm256_and_si256(e1, ff);
+        let l01 = _mm256_add_epi32(l0, l1);
+        let e2 = gather(_mm256_srlv_epi32(i, _mm256_and_si256(l01, thirty_one)));
+        let l2 = _mm256_and_si256(e2, ff);
+        let l012 = _mm256_add_epi32(l01, l2);
+        let ok1 = _mm256_cmpgt_epi32(log1, l01);
+        let ok2 = _mm256_and_si256(ok1, _mm256_cmpgt_epi32(log1, l012));
+        let bits = _mm256_add_epi32(
+            l0,
+            _mm256_add_epi32(_mm256_and_si256(l1, ok1), _mm256_and_si256(l2, ok2)),
+        );
+        let syms = _mm256_or_si256(
+            _mm256_srli_epi32::<8>(e0),
+            _mm256_or_si256(
+                _mm256_slli_epi32::<8>(_mm256_and_si256(_mm256_srli_epi32::<8>(e1), ok1)),
+                _mm256_slli_epi32::<16>(_mm256_and_si256(_mm256_srli_epi32::<8>(e2), ok2)),
+            ),
+        );
+        // 1 + ok1 + ok2 with the masks as -1.
+        let count = _mm256_sub_epi32(_mm256_sub_epi32(one, ok1), ok2);
+        let e = _mm256_or_si256(
+            bits,
+            _mm256_or_si256(_mm256_slli_epi32::<6>(syms), _mm256_slli_epi32::<30>(count)),
+        );
+        // SAFETY: a 32-byte store into the 8 entries of `m`; unaligned
+        // stores have no alignment requirement.
+        unsafe { _mm256_storeu_si256(m.as_mut_ptr().cast(), e) };
+        i = _mm256_add_epi32(i, eight);
+    }
+}
+
+/// The portable [`fill_multi`].
+fn fill_multi_generic(single: &[u16; DTABLE_SIZE], log: u32, multi: &mut [u32; DTABLE_SIZE]) {
     let n = 1usize << log;
     for (i, m) in multi.iter_mut().take(n).enumerate() {
         let e0 = u32::from(single[i & (DTABLE_SIZE - 1)]);
@@ -510,6 +605,99 @@ mod tests {
             let (back, used) = Table::read_from(&out).unwrap();
             prop_assert_eq!(used, out.len());
             prop_assert_eq!(back.lengths(), t.lengths());
+        }
+    }
+
+    proptest! {
+        /// A reused decoder (tables kept while the lengths repeat, the
+        /// multi-symbol table built only when a block needs it) decodes
+        /// every block as a fresh one does, whatever the order of codes
+        /// and of blocks that do and do not use the multi-symbol table.
+        #[test]
+        fn reused_block_decoder_equals_fresh(
+            blocks in prop::collection::vec(
+                (prop::collection::vec(prop_oneof![0u8..3, any::<u8>()], 1..3000), 0usize..3),
+                1..8,
+            ),
+        ) {
+            use crate::huff0::{encode_block_with_lengths, BlockDecoder};
+            // Three codes: two skewed, one near flat (no multi table).
+            let mut dec = BlockDecoder::default();
+            for (data, pick) in &blocks {
+                let mut h = histogram(data);
+                match pick {
+                    0 => {}
+                    1 => h[0] += data.len() as u32 * 8,
+                    _ => h.iter_mut().for_each(|c| *c += 1000),
+                }
+                h[1] += 1;
+                h[2] += 1;
+                let lens = lengths_for(&h, 11);
+                let mut body = Vec::new();
+                encode_block_with_lengths(&lens, data, &histogram(data), &mut body).unwrap();
+                let mut a = vec![0u8; data.len()];
+                dec.decode(&lens, &body, &mut a).unwrap();
+                prop_assert_eq!(&a, data);
+                a.fill(0);
+                dec.decode(&lens, &body, &mut a).unwrap();
+                let mut b = vec![0u8; data.len()];
+                BlockDecoder::default().decode(&lens, &body, &mut b).unwrap();
+                prop_assert_eq!(&a, data);
+                prop_assert_eq!(&a, &b);
+            }
+        }
+    }
+
+    /// One code, blocks that do (mostly short codes) and do not (mostly
+    /// long codes) use the multi-symbol table, in every order.
+    #[test]
+    fn reused_block_decoder_toggles_multi() {
+        use crate::huff0::{encode_block_with_lengths, BlockDecoder};
+        let mut h = [1u32; 256];
+        h[0] = 1 << 20;
+        let lens = lengths_for(&h, 11);
+        let short: Vec<u8> = (0..5000u32)
+            .map(|i| if i % 17 == 0 { i as u8 } else { 0 })
+            .collect();
+        let long: Vec<u8> = (0..5000u32).map(|i| (i * 7 + 1) as u8).collect();
+        let body = |d: &[u8]| {
+            let mut b = Vec::new();
+            encode_block_with_lengths(&lens, d, &histogram(d), &mut b).unwrap();
+            b
+        };
+        let (bs, bl) = (body(&short), body(&long));
+        assert!(bs.len() * 8 <= short.len() * 6 && bl.len() * 8 > long.len() * 6);
+        let mut dec = BlockDecoder::default();
+        for d in [&short, &long, &short, &long, &long, &short, &short] {
+            let b = if d == &short { &bs } else { &bl };
+            let mut out = vec![0u8; d.len()];
+            dec.decode(&lens, b, &mut out).unwrap();
+            assert_eq!(&out, d);
+        }
+    }
+
+    proptest! {
+        /// The AVX2 multi-symbol table fill (where this CPU and
+        /// SCALEZIP_NO_SIMD allow it) equals the portable one.
+        #[test]
+        fn fill_multi_dispatch_equals_portable(
+            data in prop::collection::vec(prop_oneof![0u8..4, any::<u8>()], 2..3000),
+            bits in 8u32..=12,
+        ) {
+            let mut h = histogram(&data);
+            h[0] += 1;
+            h[255] += 1;
+            let lens = lengths_for(&h, bits);
+            let max_len = check_lengths(&lens).unwrap();
+            let mut single = [0u16; DTABLE_SIZE];
+            fill_dec_table(&lens, &mut single);
+            for log in [max_len.max(11), 12] {
+                let mut a = [0u32; DTABLE_SIZE];
+                let mut b = [0u32; DTABLE_SIZE];
+                fill_multi(&single, log, &mut a);
+                fill_multi_generic(&single, log, &mut b);
+                prop_assert_eq!(&a[..], &b[..]);
+            }
         }
     }
 }

@@ -255,33 +255,116 @@ fn spread6(w: u64) -> u64 {
 /// bytes (checked by the caller).
 fn unpack(src: &[u8], k: u32, out: &mut [u8]) {
     if k == 6 {
-        // The joint layout's plane: 8 values in every 6 bytes, spread into
-        // the 8 bytes of a word with shifts and masks (no per-value work).
-        let groups = (out.len() / 8).min(src.len() / 6);
-        // Groups with two more bytes after them load one whole word.
-        let wide = if src.len() >= 8 {
-            ((src.len() - 8) / 6 + 1).min(groups)
-        } else {
-            0
-        };
-        for (o, s) in out[..wide * 8]
-            .chunks_exact_mut(8)
-            .zip(src.windows(8).step_by(6))
-        {
-            let w = u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]);
-            o.copy_from_slice(&spread6(w & 0xFFFF_FFFF_FFFF).to_le_bytes());
-        }
-        for (o, s) in out[wide * 8..groups * 8]
-            .chunks_exact_mut(8)
-            .zip(src[wide * 6..groups * 6].chunks_exact(6))
-        {
-            let w = u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], 0, 0]);
-            o.copy_from_slice(&spread6(w).to_le_bytes());
-        }
-        unpack_from(src, k, out, groups * 8);
+        // The joint layout's plane: 32 values per 24 bytes with AVX2 where
+        // the CPU has it, then the portable code from where that stopped.
+        let done = unpack6_simd(src, out);
+        unpack6_from(src, out, done / 8);
         return;
     }
     unpack_from(src, k, out, 0);
+}
+
+/// [`unpack`] of a 6-bit plane with AVX2 (when [`crate::cpu::features`]
+/// allows): returns how many leading values it unpacked, a multiple of 32
+/// (0 without AVX2); the rest is left to the portable code.
+fn unpack6_simd(src: &[u8], out: &mut [u8]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::features().avx2 {
+        #[allow(unsafe_code)]
+        // SAFETY: `unpack6_avx2` needs only a CPU with AVX2, which
+        // `cpu::features()` has just checked.
+        return unsafe { unpack6_avx2(src, out) };
+    }
+    let _ = (src, out);
+    0
+}
+
+/// The AVX2 kernel of [`unpack6_simd`]: per 24 bytes of `src`, two 16-byte
+/// loads (bytes 0..16 and 12..28, so a block needs 4 bytes of slack after
+/// it), a byte shuffle that puts each 3-byte group (4 values) in a 32-bit
+/// lane, and shifts and masks that move value `j` of a lane to its byte `j`:
+/// the same bits [`spread6`] moves, 32 values at a time.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(unsafe_code)]
+fn unpack6_avx2(src: &[u8], out: &mut [u8]) -> usize {
+    use std::arch::x86_64::*;
+    let blocks = if src.len() >= 28 {
+        ((src.len() - 28) / 24 + 1).min(out.len() / 32)
+    } else {
+        0
+    };
+    let shuf = _mm256_setr_epi8(
+        0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1, //
+        0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1,
+    );
+    let m0 = _mm256_set1_epi32(0x3F);
+    let m1 = _mm256_set1_epi32(0x3F00);
+    let m2 = _mm256_set1_epi32(0x3F_0000);
+    let m3 = _mm256_set1_epi32(0x3F00_0000);
+    for (s, o) in src
+        .windows(28)
+        .step_by(24)
+        .zip(out.chunks_exact_mut(32))
+        .take(blocks)
+    {
+        let (s, o): (&[u8; 28], &mut [u8; 32]) = match (s.try_into(), o.try_into()) {
+            (Ok(s), Ok(o)) => (s, o),
+            _ => break,
+        };
+        // SAFETY: both loads read 16 bytes inside the 28 of `s` (offsets 0
+        // and 12); unaligned loads have no alignment requirement.
+        let (lo, hi) = unsafe {
+            (
+                _mm_loadu_si128(s.as_ptr().cast()),
+                _mm_loadu_si128(s.as_ptr().add(12).cast()),
+            )
+        };
+        let v = _mm256_shuffle_epi8(_mm256_set_m128i(hi, lo), shuf);
+        let r = _mm256_or_si256(
+            _mm256_or_si256(
+                _mm256_and_si256(v, m0),
+                _mm256_and_si256(_mm256_slli_epi32::<2>(v), m1),
+            ),
+            _mm256_or_si256(
+                _mm256_and_si256(_mm256_slli_epi32::<4>(v), m2),
+                _mm256_and_si256(_mm256_slli_epi32::<6>(v), m3),
+            ),
+        );
+        // SAFETY: `o` is 32 bytes; unaligned stores have no alignment
+        // requirement.
+        unsafe { _mm256_storeu_si256(o.as_mut_ptr().cast(), r) };
+    }
+    blocks * 32
+}
+
+/// The portable [`unpack`] of a 6-bit plane, from group `first` (of 8
+/// values, 6 bytes) on.
+fn unpack6_from(src: &[u8], out: &mut [u8], first: usize) {
+    let groups = (out.len() / 8).min(src.len() / 6);
+    // Groups with two more bytes after them load one whole word.
+    let wide = if src.len() >= 8 {
+        ((src.len() - 8) / 6 + 1).min(groups)
+    } else {
+        0
+    };
+    let first = first.min(groups);
+    let wide = wide.max(first);
+    for (o, s) in out[first * 8..wide * 8]
+        .chunks_exact_mut(8)
+        .zip(src[first * 6..].windows(8).step_by(6))
+    {
+        let w = u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]);
+        o.copy_from_slice(&spread6(w & 0xFFFF_FFFF_FFFF).to_le_bytes());
+    }
+    for (o, s) in out[wide * 8..groups * 8]
+        .chunks_exact_mut(8)
+        .zip(src[wide * 6..groups * 6].chunks_exact(6))
+    {
+        let w = u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], 0, 0]);
+        o.copy_from_slice(&spread6(w).to_le_bytes());
+    }
+    unpack_from(src, 6, out, groups * 8);
 }
 
 /// [`unpack`] of values `start..` (any `k`).
@@ -619,6 +702,139 @@ fn decode_range_plane(src: &[u8], out: &mut [u8]) -> Result<usize, TensorError> 
     Ok(at + 4 + size)
 }
 
+/// The BF16 joint merge ([`merge_joint_offset`] with exponents `lo..lo +
+/// len`) of plane `a` (one byte per element) and plane `b` still packed in
+/// 6 bits (`ceil(n * 6 / 8)` bytes), into `out` (`n` elements): with AVX2
+/// where the CPU has it, 32 elements per step with no unpacked copy of
+/// `b`, and the portable unpack-then-merge for the rest. Same output as
+/// unpacking `b` and merging.
+fn merge_joint_bf16_packed(lo: u8, len: usize, a: &[u8], b: &[u8], out: &mut [u8]) {
+    let done = merge_joint_bf16_simd(lo, len, a, b, out);
+    let n = a.len();
+    if done < n {
+        // `done` is a multiple of 32: the rest of `b` starts on a byte.
+        // (Under 64 elements, except without AVX2.)
+        let mut buf = vec![0u8; n - done];
+        unpack(&b[done * 6 / 8..], 6, &mut buf);
+        merge_joint_offset(
+            DType::BF16,
+            lo,
+            len,
+            &[&a[done..], &buf],
+            &mut out[done * 2..],
+        );
+    }
+}
+
+/// The AVX2 part of [`merge_joint_bf16_packed`]: how many leading elements
+/// it merged (a multiple of 32; 0 without AVX2).
+fn merge_joint_bf16_simd(lo: u8, len: usize, a: &[u8], b: &[u8], out: &mut [u8]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::features().avx2 {
+        #[allow(unsafe_code)]
+        // SAFETY: `merge_joint_bf16_avx2` needs only a CPU with AVX2, which
+        // `cpu::features()` has just checked.
+        return unsafe { merge_joint_bf16_avx2(lo, len, a, b, out) };
+    }
+    let _ = (lo, len, a, b, out);
+    0
+}
+
+/// The kernel of [`merge_joint_bf16_simd`]: per 32 elements, `b`'s 24
+/// bytes are unpacked as [`unpack6_avx2`] does, and the two bytes of each
+/// element built from `a` and `b` as [`merge_joint_offset`] builds them
+/// (exponent `lo + (a >> 2)`, or 0 where `a >> 2 >= len`), then
+/// interleaved.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(unsafe_code)]
+fn merge_joint_bf16_avx2(lo: u8, len: usize, a: &[u8], b: &[u8], out: &mut [u8]) -> usize {
+    use std::arch::x86_64::*;
+    let n = a.len().min(out.len() / 2);
+    let blocks = if b.len() >= 28 {
+        ((b.len() - 28) / 24 + 1).min(n / 32)
+    } else {
+        0
+    };
+    let shuf = _mm256_setr_epi8(
+        0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1, //
+        0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1,
+    );
+    let m0 = _mm256_set1_epi32(0x3F);
+    let m1 = _mm256_set1_epi32(0x3F00);
+    let m2 = _mm256_set1_epi32(0x3F_0000);
+    let m3 = _mm256_set1_epi32(0x3F00_0000);
+    let x3f = _mm256_set1_epi8(0x3F);
+    let x03 = _mm256_set1_epi8(3);
+    let x1f = _mm256_set1_epi8(0x1F);
+    let x20 = _mm256_set1_epi8(0x20);
+    let x80 = _mm256_set1_epi8(-128);
+    let x7f = _mm256_set1_epi8(0x7F);
+    let vlo = _mm256_set1_epi8(lo as i8);
+    // Ranks are below 64 and `len` at most 64: signed compares are exact.
+    let vlen = _mm256_set1_epi8(len.min(64) as i8);
+    for ((bs, a), o) in b
+        .windows(28)
+        .step_by(24)
+        .zip(a.chunks_exact(32))
+        .zip(out.chunks_exact_mut(64))
+        .take(blocks)
+    {
+        let (bs, a, o): (&[u8; 28], &[u8; 32], &mut [u8; 64]) =
+            match (bs.try_into(), a.try_into(), o.try_into()) {
+                (Ok(bs), Ok(a), Ok(o)) => (bs, a, o),
+                _ => break,
+            };
+        // SAFETY: the loads read 16 bytes at offsets 0 and 12 of the 28 of
+        // `bs`, and 32 bytes of the 32 of `a`; unaligned loads have no
+        // alignment requirement.
+        let (l0, l1, va) = unsafe {
+            (
+                _mm_loadu_si128(bs.as_ptr().cast()),
+                _mm_loadu_si128(bs.as_ptr().add(12).cast()),
+                _mm256_loadu_si256(a.as_ptr().cast()),
+            )
+        };
+        let v = _mm256_shuffle_epi8(_mm256_set_m128i(l1, l0), shuf);
+        let vb = _mm256_or_si256(
+            _mm256_or_si256(
+                _mm256_and_si256(v, m0),
+                _mm256_and_si256(_mm256_slli_epi32::<2>(v), m1),
+            ),
+            _mm256_or_si256(
+                _mm256_and_si256(_mm256_slli_epi32::<4>(v), m2),
+                _mm256_and_si256(_mm256_slli_epi32::<6>(v), m3),
+            ),
+        );
+        // Byte-lane shifts by 16-bit shifts and masks.
+        let r = _mm256_and_si256(_mm256_srli_epi16::<2>(va), x3f);
+        let keep = _mm256_cmpgt_epi8(vlen, r);
+        let e = _mm256_and_si256(_mm256_add_epi8(vlo, r), keep);
+        let o0 = _mm256_or_si256(
+            _mm256_or_si256(
+                _mm256_and_si256(_mm256_slli_epi16::<7>(e), x80),
+                _mm256_slli_epi16::<5>(_mm256_and_si256(va, x03)),
+            ),
+            _mm256_and_si256(vb, x1f),
+        );
+        let o1 = _mm256_or_si256(
+            _mm256_slli_epi16::<2>(_mm256_and_si256(vb, x20)),
+            _mm256_and_si256(_mm256_srli_epi16::<1>(e), x7f),
+        );
+        let lo16 = _mm256_unpacklo_epi8(o0, o1);
+        let hi16 = _mm256_unpackhi_epi8(o0, o1);
+        let first = _mm256_permute2x128_si256::<0x20>(lo16, hi16);
+        let second = _mm256_permute2x128_si256::<0x31>(lo16, hi16);
+        // SAFETY: two 32-byte stores into the 64 bytes of `o`; unaligned
+        // stores have no alignment requirement.
+        unsafe {
+            _mm256_storeu_si256(o.as_mut_ptr().cast(), first);
+            _mm256_storeu_si256(o.as_mut_ptr().add(32).cast(), second);
+        }
+    }
+    blocks * 32
+}
+
 fn corrupt(reason: &'static str) -> TensorError {
     TensorError::Corrupt { chunk: 0, reason }
 }
@@ -629,6 +845,9 @@ fn corrupt(reason: &'static str) -> TensorError {
 enum Src<'a> {
     Borrowed(&'a [u8]),
     Scratch(usize),
+    /// A 6-bit packed plane not unpacked yet (the BF16 joint merge reads
+    /// it packed; other merges unpack it into scratch buffer `.1` first).
+    Packed6(&'a [u8], usize),
 }
 
 /// What a thread keeps from chunk to chunk while decoding: buffers for
@@ -725,10 +944,14 @@ pub(crate) fn decode_chunk(
                 let (p, r) = r
                     .split_at_checked((n * k as usize).div_ceil(8))
                     .ok_or(corrupt("a packed plane is cut short"))?;
-                let buf = &mut scratch[i];
-                buf.resize(n, 0);
-                unpack(p, k, &mut buf[..n]);
-                *src = Src::Scratch(i);
+                if k == 6 {
+                    *src = Src::Packed6(p, i);
+                } else {
+                    let buf = &mut scratch[i];
+                    buf.resize(n, 0);
+                    unpack(p, k, &mut buf[..n]);
+                    *src = Src::Scratch(i);
+                }
                 rest = r;
             }
             PLANE_HUFFMAN => {
@@ -768,10 +991,33 @@ pub(crate) fn decode_chunk(
     if !rest.is_empty() {
         return Err(corrupt("bytes follow the last plane"));
     }
+    let consecutive = (1..map_len).all(|i| map[i] == map[0].wrapping_add(i as u8));
+    if method == METHOD_JOINT && dtype == DType::BF16 && consecutive {
+        // The common case of bf16 weights: the sign-and-mantissa plane
+        // packed in 6 bits, read packed (plane 0 is read as it is, unless
+        // it is packed too, which the general path below handles).
+        let a = match srcs[0] {
+            Src::Borrowed(a) => Some(a),
+            Src::Scratch(i) => Some(&scratch[i][..n]),
+            Src::Packed6(..) => None,
+        };
+        if let (Some(a), Src::Packed6(b, _)) = (a, srcs[1]) {
+            merge_joint_bf16_packed(map[0], map_len, a, b, out);
+            return Ok(());
+        }
+    }
+    for s in &mut srcs[..k] {
+        if let Src::Packed6(p, i) = *s {
+            let buf = &mut scratch[i];
+            buf.resize(n, 0);
+            unpack(p, 6, &mut buf[..n]);
+            *s = Src::Scratch(i);
+        }
+    }
     let mut refs: [&[u8]; 8] = [&[]; 8];
     for (r, s) in refs.iter_mut().zip(&srcs[..k]) {
         *r = match *s {
-            Src::Borrowed(b) => b,
+            Src::Borrowed(b) | Src::Packed6(b, _) => b,
             Src::Scratch(i) => &scratch[i][..n],
         };
     }
@@ -780,7 +1026,7 @@ pub(crate) fn decode_chunk(
     } else if method == METHOD_JOINT {
         // A map of consecutive exponents (what the encoder writes when
         // they span under 64) is merged with arithmetic, not a lookup.
-        if (1..map_len).all(|i| map[i] == map[0].wrapping_add(i as u8)) {
+        if consecutive {
             merge_joint_offset(dtype, map[0], map_len, &refs[..k], out);
         } else {
             merge_joint(dtype, &map, &refs[..k], out);
@@ -806,6 +1052,51 @@ mod tests {
             let mut back = vec![0u8; plane.len()];
             unpack(&out, k, &mut back);
             prop_assert_eq!(back, plane);
+        }
+
+        /// The fused BF16 joint merge of a packed plane (AVX2 where this
+        /// CPU and SCALEZIP_NO_SIMD allow it) gives what unpacking and
+        /// merging give, on any plane bytes and map.
+        #[test]
+        fn fused_bf16_merge_equals_unpack_and_merge(
+            a in prop::collection::vec(any::<u8>(), 0..600),
+            bytes in prop::collection::vec(any::<u8>(), 450),
+            lo in any::<u8>(),
+            len in 1usize..=64,
+        ) {
+            let n = a.len();
+            let b = &bytes[..(n * 6).div_ceil(8)];
+            let mut plane = vec![0u8; n];
+            unpack(b, 6, &mut plane);
+            let mut want = vec![0u8; 2 * n];
+            merge_joint_offset(DType::BF16, lo, len, &[&a, &plane], &mut want);
+            let mut got = vec![0xA5u8; 2 * n];
+            merge_joint_bf16_packed(lo, len, &a, b, &mut got);
+            prop_assert_eq!(&got, &want);
+            // The SIMD part alone covers a prefix of whole 32-element steps.
+            let mut part = vec![0u8; 2 * n];
+            let done = merge_joint_bf16_simd(lo, len, &a, b, &mut part);
+            prop_assert_eq!(done % 32, 0);
+            prop_assert_eq!(&part[..2 * done], &want[..2 * done]);
+        }
+
+        /// The AVX2 unpacking of 6-bit planes (where this CPU and
+        /// SCALEZIP_NO_SIMD allow it) gives what the portable code gives,
+        /// on any bytes (not only what `pack` writes).
+        #[test]
+        fn unpack6_simd_equals_portable(src in prop::collection::vec(any::<u8>(), 0..700)) {
+            let n = src.len() * 8 / 6;
+            for n in [n, n.saturating_sub(1), n.saturating_sub(5)] {
+                let src = &src[..(n * 6).div_ceil(8)];
+                let mut a = vec![0xAAu8; n];
+                let mut b = vec![0x55u8; n];
+                unpack(src, 6, &mut a);
+                unpack6_from(src, &mut b, 0);
+                prop_assert_eq!(&a, &b);
+                let done = unpack6_simd(src, &mut b);
+                prop_assert_eq!(done % 32, 0);
+                prop_assert_eq!(&a, &b);
+            }
         }
     }
 }
