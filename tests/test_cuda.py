@@ -197,3 +197,21 @@ def test_bits_per_byte_on_cuda_matches_cpu(family: str, width: int) -> None:
     gpu = lm.bits_per_byte(model.cuda(), data, device="cuda")
     assert 0 < cpu < 9
     assert gpu == pytest.approx(cpu, rel=1e-3)
+
+
+def test_scaling_command_trains_on_cuda(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import os
+
+    from scalezip.cli import main
+
+    out = os.path.join(tmp_path, "res")
+    argv = ["lm", "scaling", "--tiny", "--out", out, "--steps", "3", "--max-bytes", "16384"]
+    argv += ["--sizes", "lstm-1x16,transformer-1x32", "-q", "--device", "cuda"]
+    argv += ["--test-bytes", "1024", "--online-bytes", "256"]
+    assert main(argv) == 0
+    with open(os.path.join(out, "scaling.json")) as f:
+        result = json.load(f)
+    assert result["device"] == "cuda"
+    neural = [r for r in result["rows"] if r["kind"] == "neural"]
+    assert len(neural) == 2 and all(0 < r["bpb"] < 9 for r in neural)

@@ -321,9 +321,10 @@ def test_scaling_command_tiny(tmp_path: os.PathLike[str]) -> None:
     out = os.path.join(tmp_path, "res")
     argv = ["lm", "scaling", "--tiny", "--out", out, "--steps", "3", "--max-bytes", "16384"]
     argv += ["--sizes", "lstm-1x8,lstm-1x16,lstm-1x32,transformer-1x32", "-q"]
-    argv += ["--test-bytes", "1024", "--online-bytes", "256"]
+    argv += ["--test-bytes", "1024", "--online-bytes", "256", "--device", "cpu"]
     assert main(argv) == 0
     result = json.loads(pathlib.Path(out, "scaling.json").read_text())
+    assert result["device"] == "cpu"
     names = {r["name"] for r in result["rows"]}
     assert {"zlib -9", "bz2 -9", "lzma -9e", "scalezip DEFLATE -9"} <= names
     neural = [r for r in result["rows"] if r["kind"] == "neural"]

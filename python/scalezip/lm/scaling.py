@@ -172,19 +172,19 @@ def _cm_rows(test: bytes, log: Callable[[str], None]) -> tuple[list[dict[str, An
 
 
 def _train(
-    spec: ModelSpec, train: np.ndarray, steps: int, batch: int, lr: float
+    spec: ModelSpec, train: np.ndarray, steps: int, batch: int, lr: float, device: str = "cpu"
 ) -> tuple[Any, float]:
     import torch
     from torch.nn import functional as F
 
     from .models import build_model
 
-    model = build_model(spec)
+    model = build_model(spec, device=device)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = np.random.default_rng(1234)
     ctx = spec.context
-    tokens = torch.from_numpy(train.astype(np.int64))
+    tokens = torch.from_numpy(train.astype(np.int64)).to(device)
     warm = max(1, steps // 20)
     t = time.perf_counter()
     for step in range(steps):
@@ -197,13 +197,15 @@ def _train(
             g["lr"] = lr * scale
         starts = torch.from_numpy(gen.integers(0, train.size - ctx - 1, batch))
         idx = starts[:, None] + torch.arange(ctx + 1)[None, :]
-        w = tokens[idx]
+        w = tokens[idx.to(device)]
         logits = model(w[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, 256), w[:, 1:].reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()  # type: ignore[no-untyped-call]
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize(device)  # count the queued GPU work in the time
     return model, time.perf_counter() - t
 
 
@@ -223,8 +225,12 @@ def run(
     test_bytes: int,
     online_bytes: int,
     log: Callable[[str], None] = print,
+    device: str = "cpu",
 ) -> dict[str, Any]:
-    """Train, evaluate and compare; returns the results dict written as JSON."""
+    """Train, evaluate and compare; returns the results dict written as JSON.
+    ``device`` is where the models train and are evaluated (e.g. ``"cuda"``);
+    online coding always runs on the CPU (its arithmetic must be
+    reproducible by any decoder)."""
     import torch
 
     from . import coding
@@ -250,9 +256,9 @@ def run(
     rows += cm_rows
     online = test[:online_bytes]
     for spec in sizes:
-        model, secs = _train(spec, train, steps, batch, _lr(spec))
+        model, secs = _train(spec, train, steps, batch, _lr(spec), device)
         params = count_parameters(model)
-        bpb = bits_per_byte(model, test, context=spec.context)
+        bpb = bits_per_byte(model, test, context=spec.context, device=device)
         row: dict[str, Any] = {
             "kind": "neural",
             "name": spec.name,
@@ -295,6 +301,7 @@ def run(
         "steps": steps,
         "batch": batch,
         "torch": torch.__version__,
+        "device": str(device),
         "cm_note": cm_note,
         "rows": rows,
         "fits": fits,
@@ -417,6 +424,12 @@ def _parser() -> argparse.ArgumentParser:
         help="torch threads for training and evaluation (default 1: reproducible, and "
         "faster than several on a busy machine)",
     )
+    p.add_argument(
+        "--device",
+        default="cpu",
+        help="where models train and are evaluated, e.g. cuda (default cpu; online coding "
+        "stays on the CPU)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     return p
 
@@ -469,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
             test_bytes=test_bytes,
             online_bytes=online,
             log=log,
+            device=args.device,
         )
     except ValueError as e:
         print(f"scalezip lm scaling: {e}", file=sys.stderr)
