@@ -1,15 +1,24 @@
 //! The `.Z` decoder: a resumable LZW table decoder.
 //!
-//! The dictionary is four parallel arrays indexed by code: `prefix` and
-//! `suffix` (the classic representation: entry = string(prefix) + suffix),
-//! `len` (the string's length) and `pos` (the absolute output position where
-//! the string was first written). `pos` is what makes decoding fast: an entry
-//! is always "the previous string plus the first byte of the current one",
-//! and both were just written, so every entry is a substring of the output.
-//! When that part of the output is in the buffer this call is filling (the
-//! whole output, in one-shot decoding) a code is one `extend_from_within`;
-//! otherwise the decoder walks the prefix chain backwards, exactly `len`
-//! steps, which is how `compress` itself decodes.
+//! The dictionary is three parallel arrays indexed by code: `prefix` and
+//! `suffix` (the classic representation: entry = string(prefix) + suffix)
+//! and `meta`, the string's length and either its bytes (strings of up to
+//! `INLINE` = 6 bytes) or the absolute output position of its latest
+//! occurrence. Every entry is "the previous string plus the first byte of
+//! the current one", both just written, so every entry is a substring of
+//! the output. So a code is one 8-byte store (short strings, no load from
+//! the output at all) or one copy from recent output (one 16-byte move for
+//! strings up to 16 bytes) when that output is in the buffer this call is
+//! filling (always, in one-shot decoding); otherwise the decoder walks the
+//! prefix chain backwards, exactly `len` steps, which is how `compress`
+//! itself decodes.
+//!
+//! Two loops share this state: [`LzwDecoder::fast`] decodes runs of codes
+//! with everything in registers and one branch-free 64-bit refill per code
+//! while the input has 8 bytes left and the output has room for the longest
+//! string; it hands every other case (width changes, CLEAR, corrupt codes,
+//! strings to walk or to split at `max_out`, the last bytes of the input)
+//! to the general loop, code by code.
 //!
 //! State between calls (so input may be split anywhere and output limited
 //! per call): the header bytes seen so far, the bit buffer (fewer than 64
@@ -36,13 +45,21 @@ use super::{
 };
 
 const NONE: u32 = u32::MAX;
-const LEN_BITS: u32 = 20;
+const LEN_BITS: u32 = 16;
 const LEN_MASK: u64 = (1 << LEN_BITS) - 1;
 /// Positions up to 16 TiB fit beside a length in one `u64`.
 const MAX_POS: u64 = 1 << (64 - LEN_BITS);
+/// Strings up to this long keep their bytes in `meta` instead of a
+/// position: no load from the output to copy them.
+const INLINE: u32 = 6;
 /// Bytes of slack kept zeroed after the output so short strings are copied
 /// as one fixed 16-byte move.
 const SLACK: usize = 16;
+/// Entries in each dictionary table (`2^MAX_MAX_BITS`).
+const TABLE: usize = 1 << MAX_MAX_BITS;
+/// Room the fast loop keeps ahead of its output position: the longest
+/// string (at most `TABLE - 256 + 1` bytes) plus the 16-byte copy.
+const FAST_ROOM: usize = TABLE + SLACK;
 
 /// Streaming `.Z` decoder.
 #[derive(Clone)]
@@ -80,8 +97,9 @@ pub struct LzwDecoder {
 
     prefix: Vec<u16>,
     suffix: Vec<u8>,
-    /// Per entry: `pos << LEN_BITS | len`, the absolute output position of
-    /// its latest occurrence and its length.
+    /// Per entry: `x << LEN_BITS | len`, where `x` is the string's bytes
+    /// (little-endian) when `len <= INLINE`, else the absolute output
+    /// position of its latest occurrence.
     meta: Vec<u64>,
     /// Output went past `MAX_POS`: positions no longer fit in `meta`, every
     /// string is made by walking its chain.
@@ -254,10 +272,11 @@ impl LzwDecoder {
         self.block_mode = flags & BLOCK_MODE != 0;
         self.maxmax = 1 << self.max_bits;
         self.free = if self.block_mode { FIRST } else { CLEAR };
-        let size = self.maxmax as usize;
-        self.prefix = vec![0; size];
-        self.suffix = (0..size).map(|i| i as u8).collect();
-        self.meta = vec![0; size];
+        // Full size whatever `max_bits` (entries above it are never used):
+        // fixed-size tables let the fast loop index without bounds checks.
+        self.prefix = vec![0; TABLE];
+        self.suffix = (0..TABLE).map(|i| i as u8).collect();
+        self.meta = vec![0; TABLE];
         Ok(true)
     }
 
@@ -343,6 +362,12 @@ impl LzwDecoder {
             if self.skip > 0 && !self.skip_padding(input, inp) {
                 break Ok(Stop::NeedInput);
             }
+            if self.old != NONE
+                && !self.walk_only
+                && self.fast(input, inp, out, &mut op, start, base_abs, limit, grow_to)
+            {
+                continue;
+            }
             let n = self.n_bits;
             if self.bitcnt < n {
                 self.refill(input, inp);
@@ -368,7 +393,7 @@ impl LzwDecoder {
                     let f = self.free as usize;
                     self.prefix[f] = self.old as u16;
                     self.suffix[f] = code as u8;
-                    self.meta[f] = pack(self.last_pos, self.old_len + 1);
+                    self.meta[f] = self.entry_meta(f, self.last_pos, self.old_len + 1);
                     self.free += 1;
                 }
                 self.old = code;
@@ -424,10 +449,10 @@ impl LzwDecoder {
                 self.suffix[f] = first;
                 // For KwKwK the new entry is exactly the string just written.
                 let at = if kwkwk { cur_abs } else { self.last_pos };
-                self.meta[f] = pack(at, self.old_len + 1);
+                self.meta[f] = self.entry_meta(f, at, self.old_len + 1);
                 self.free = free + 1;
             }
-            if !kwkwk {
+            if !kwkwk && slen > INLINE {
                 // Point the entry at its latest occurrence: recent output is
                 // in cache, the first occurrence may be megabytes back.
                 self.meta[code as usize] = pack(cur_abs, slen);
@@ -443,6 +468,202 @@ impl LzwDecoder {
         out.truncate(op);
         self.in_pos = in_base + *inp as u64;
         result
+    }
+
+    /// The common case, one code per iteration with everything in locals:
+    /// at least 8 input bytes left (one unaligned 64-bit read refills the
+    /// bit buffer per code, no branch), room for the longest string below
+    /// `limit` and in the zero-filled part of `out` (checked once per code),
+    /// and the code is a literal, the KwKwK code, or an entry whose latest
+    /// occurrence is in this call's output (one 16-byte copy for short
+    /// strings). Anything else (a width change, CLEAR, a corrupt code, a
+    /// string to walk, the end of the input) stops it before that code,
+    /// with the state written back, and the general loop in
+    /// [`run`](Self::run) handles the code. Returns whether any code was
+    /// decoded.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn fast(
+        &mut self,
+        input: &[u8],
+        inp: &mut usize,
+        out: &mut Vec<u8>,
+        op_ref: &mut usize,
+        start: usize,
+        base_abs: u64,
+        limit: usize,
+        grow_to: usize,
+    ) -> bool {
+        // The tables are always allocated at full size (`read_header`).
+        let (Ok(prefix), Ok(suffix), Ok(meta)) = (
+            <&mut [u16; TABLE]>::try_from(&mut self.prefix[..]),
+            <&mut [u8; TABLE]>::try_from(&mut self.suffix[..]),
+            <&mut [u64; TABLE]>::try_from(&mut self.meta[..]),
+        ) else {
+            return false;
+        };
+        let n = self.n_bits;
+        let mask = (1u64 << n) - 1;
+        let maxcode = self.maxcode;
+        let maxmax = self.maxmax;
+        // Entries start here; CLEAR (block mode) is below and goes to the
+        // general loop.
+        let first_entry = if self.block_mode { FIRST } else { CLEAR };
+        // Absolute positions stay well below `MAX_POS` here.
+        let abs_room = (MAX_POS - (1 << 20)).saturating_sub(base_abs);
+        let limit =
+            limit.min(start.saturating_add(usize::try_from(abs_room).unwrap_or(usize::MAX)));
+        let mut ip = *inp;
+        let mut op = *op_ref;
+        let mut bitbuf = self.bitbuf;
+        let mut bitcnt = self.bitcnt;
+        let mut free = self.free;
+        let mut old = self.old;
+        let mut old_len = self.old_len as usize;
+        let mut last_pos = self.last_pos;
+        let mut codes = 0u32;
+        // The bytes of string(old) when it is short (little-endian).
+        let mut old_bytes = 0u64;
+        if old_len <= INLINE as usize {
+            let mut b = [0u8; 8];
+            Self::walk_tables(&prefix[..], &suffix[..], old, &mut b[..old_len]);
+            old_bytes = u64::from_le_bytes(b);
+        }
+        // `abs = op + delta` (wrapping: `start` may exceed `base_abs`).
+        let delta = base_abs.wrapping_sub(start as u64);
+        // The last position where the longest string (and the 16-byte
+        // copy) still fits in `buf` and below `limit`.
+        let Some(last_op) = limit.saturating_add(SLACK).checked_sub(FAST_ROOM) else {
+            return false;
+        };
+        let in_len = input.len();
+        'grow: loop {
+            // Grow only when a code can be decoded here (not for every call
+            // of a decoder fed a few bytes at a time).
+            if op > last_op || free > maxcode || ip + 8 > in_len {
+                break;
+            }
+            if op + FAST_ROOM > out.len() {
+                grow(out, op + FAST_ROOM, grow_to);
+            }
+            let buf = &mut out[..];
+            let buf_op_end = buf.len() - FAST_ROOM;
+            let op_end = last_op.min(buf_op_end);
+            while free <= maxcode && ip + 8 <= in_len {
+                if op > op_end {
+                    continue 'grow;
+                }
+                let mut w = [0u8; 8];
+                w.copy_from_slice(&input[ip..ip + 8]);
+                // Bits beyond `bitcnt` already there are these same bytes.
+                bitbuf |= u64::from_le_bytes(w) << bitcnt;
+                let k = (63 - bitcnt) / 8;
+                ip += k as usize;
+                bitcnt += 8 * k;
+                let code = (bitbuf & mask) as u32;
+                let cur_abs = (op as u64).wrapping_add(delta);
+                let slen;
+                let first;
+                let mut bytes = 0u64;
+                if code < 256 {
+                    slen = 1;
+                    first = code as u8;
+                    bytes = u64::from(first);
+                    buf[op] = first;
+                } else if code >= first_entry && code < free {
+                    let m = meta[code as usize & (TABLE - 1)];
+                    slen = (m & LEN_MASK) as usize;
+                    if slen <= INLINE as usize {
+                        // The bytes are in `meta`: one 8-byte store.
+                        bytes = m >> LEN_BITS;
+                        first = bytes as u8;
+                        buf[op..op + 8].copy_from_slice(&bytes.to_le_bytes());
+                    } else {
+                        let p = m >> LEN_BITS;
+                        if p < base_abs {
+                            break 'grow;
+                        }
+                        let s = (p.wrapping_sub(delta)) as usize;
+                        // `s + slen <= op`: entries point at complete output.
+                        first = buf[s];
+                        // Overlap is fine: copy_within moves as if through a
+                        // buffer, and only the first `slen` bytes matter.
+                        if slen <= SLACK {
+                            buf.copy_within(s..s + SLACK, op);
+                        } else {
+                            buf.copy_within(s..s + slen, op);
+                        }
+                        // Point the entry at its latest occurrence (recent
+                        // output is in cache).
+                        meta[code as usize & (TABLE - 1)] = pack(cur_abs, slen as u32);
+                    }
+                } else if code == free
+                    && free < maxmax
+                    && code >= first_entry
+                    && last_pos >= base_abs
+                {
+                    // KwKwK: string(old) plus its own first byte; string(old)
+                    // is the last thing written, just before `op`.
+                    slen = old_len + 1;
+                    let s = (last_pos.wrapping_sub(delta)) as usize;
+                    first = buf[s];
+                    if slen <= INLINE as usize {
+                        bytes = old_bytes | u64::from(first) << (8 * old_len);
+                        buf[op..op + 8].copy_from_slice(&bytes.to_le_bytes());
+                    } else if old_len <= SLACK {
+                        buf.copy_within(s..s + SLACK, op);
+                    } else {
+                        buf.copy_within(s..s + old_len, op);
+                    }
+                    buf[op + old_len] = first;
+                } else {
+                    break 'grow;
+                }
+                if free < maxmax {
+                    let f = free as usize & (TABLE - 1);
+                    prefix[f] = old as u16;
+                    suffix[f] = first;
+                    // For KwKwK the new entry is exactly the string just
+                    // written.
+                    meta[f] = if old_len < INLINE as usize {
+                        pack(
+                            old_bytes | u64::from(first) << (8 * old_len),
+                            old_len as u32 + 1,
+                        )
+                    } else {
+                        let at = if code == free { cur_abs } else { last_pos };
+                        pack(at, old_len as u32 + 1)
+                    };
+                    free += 1;
+                }
+                bitbuf >>= n;
+                bitcnt -= n;
+                codes += 1;
+                old = code;
+                old_len = slen;
+                old_bytes = bytes;
+                last_pos = cur_abs;
+                op += slen;
+            }
+            break;
+        }
+        // No bits beyond `bitcnt` leave this function.
+        self.bitbuf = bitbuf & ((1u64 << bitcnt) - 1);
+        self.bitcnt = bitcnt;
+        *inp = ip;
+        if codes == 0 {
+            return false;
+        }
+        self.free = free;
+        self.old = old;
+        self.old_len = old_len as u32;
+        self.last_pos = last_pos;
+        self.out_pos = (op as u64).wrapping_add(delta);
+        self.codes_in_run += codes;
+        self.skipped = 0;
+        self.after_clear = false;
+        *op_ref = op;
+        true
     }
 
     fn code_offset(&self, in_base: u64, inp: usize, n: u32) -> u64 {
@@ -505,7 +726,7 @@ impl LzwDecoder {
         let slen = slen as usize;
         let copy_len = if kwkwk { slen - 1 } else { slen };
         // Where that occurrence sits in `out`, if this call wrote it.
-        let src = (p >= base_abs && !self.walk_only)
+        let src = (p >= base_abs && !self.walk_only && (kwkwk || slen > INLINE as usize))
             .then(|| start + (p - base_abs) as usize)
             .filter(|&s| s + copy_len <= o);
         if o + slen <= limit {
@@ -552,13 +773,30 @@ impl LzwDecoder {
         }
     }
 
+    /// `meta` of the new entry `f` (its prefix and suffix already set), of
+    /// length `len`, whose latest occurrence starts at `at`: the position,
+    /// or for a short string its bytes (walked from the chain, at most
+    /// `INLINE` steps).
+    fn entry_meta(&self, f: usize, at: u64, len: u32) -> u64 {
+        if len > INLINE {
+            return pack(at, len);
+        }
+        let mut b = [0u8; 8];
+        self.walk(f as u32, &mut b[..len as usize]);
+        pack(u64::from_le_bytes(b), len)
+    }
+
     /// Write string(code) into `dst` (its exact length) by walking the
     /// prefix chain from the last byte back to the first.
-    fn walk(&self, mut code: u32, dst: &mut [u8]) {
+    fn walk(&self, code: u32, dst: &mut [u8]) {
+        Self::walk_tables(&self.prefix, &self.suffix, code, dst);
+    }
+
+    fn walk_tables(prefix: &[u16], suffix: &[u8], mut code: u32, dst: &mut [u8]) {
         for b in dst.iter_mut().rev() {
             let c = code as usize;
-            *b = self.suffix[c];
-            code = u32::from(self.prefix[c]);
+            *b = suffix[c];
+            code = u32::from(prefix[c]);
         }
     }
 }
@@ -571,8 +809,14 @@ fn pack(pos: u64, len: u32) -> u64 {
 /// growth is amortised.
 #[cold]
 fn grow(out: &mut Vec<u8>, need: usize, cap: usize) {
-    let target = need.max(out.len().saturating_mul(2).min(cap)).max(need);
-    out.resize(target, 0);
+    let mut target = out.len().saturating_mul(2).min(cap);
+    if need <= out.capacity() {
+        // Stay within the allocation the caller sized (one-shot decoding
+        // reserves its estimate up front): doubling past it would copy
+        // everything decoded so far into a new one.
+        target = target.min(out.capacity());
+    }
+    out.resize(target.max(need), 0);
 }
 
 #[cfg(test)]

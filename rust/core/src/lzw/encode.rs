@@ -3,19 +3,28 @@
 //! The dictionary maps (prefix code, next byte) to a code. Strings of two
 //! bytes (prefix a literal) live in a dense 64 Ki-entry `u16` array: a
 //! quarter to a third of all lookups, served from 128 KiB that stay in L2.
-//! Longer ones live in an open-addressing table of `u64` slots, linear
-//! probing, at most half full (`2^(max_bits+1)` slots, 1 MiB at 16 bits).
-//! A slot packs `generation << 40 | key << 16 | code`, key being
-//! `prefix << 8 | byte` (24 bits). A slot belongs to the current dictionary
-//! only if its generation is the current one, and every older slot compares
-//! smaller than `generation << 40`, so one comparison tells "empty" and
-//! CLEAR is `generation += 1` instead of a 1 MiB wipe (the wipe happens once
-//! every 2^24 CLEARs, when the counter wraps).
+//! Longer ones live in an open-addressing table of `u32` slots, linear
+//! probing, at most half full (`2^(max_bits+1)` slots, 512 KiB at 16 bits),
+//! each slot `tag << 16 | code` (0 = empty), and the exact key
+//! `prefix << 8 | byte` of every code in `keys` (256 KiB).
 //!
-//! Per input byte the hot loop is one multiplicative hash and usually one
-//! probe; on a miss it emits the current code and inserts the new entry in
-//! the slot the probe ended on. The loop is bound by the latency of that
-//! probe (the next key depends on its result), so table size is speed.
+//! The slot of an entry comes from a hash of the string's *bytes* (a
+//! multiplicative hash rolled over the input since the current string
+//! began), not of its (prefix code, byte) key. That is what makes the loop
+//! fast: with a key hash, the address of each probe depends on the code the
+//! previous probe returned, so the loop runs at one memory latency per
+//! input byte. With the content hash every address depends on the input
+//! only; the CPU predicts "found" and issues the probes of the next bytes
+//! while the current one is in flight, and only the comparisons (the tag,
+//! then `keys[code]`) wait for the codes. A miss (the end of each string)
+//! is a mispredicted branch, once per code. The tag, 15 more bits of the
+//! hash, settles almost every miss without the second load.
+//! On the Silesia corpus this runs 1.6-2x as fast as the earlier key-hashed
+//! table of `u64` slots; content-hashed `u64` slots holding the key (1 or
+//! 2 MiB) were slower than this `u32` table plus `keys`, 4 MiB slower still.
+//!
+//! CLEAR wipes the table (512 KiB at 16 bits, once per dictionary: a few
+//! per cent of the time on input that clears often).
 //!
 //! Code widths are not decided by the encoder's own counters. It keeps a
 //! mirror of the decoder's (`dec_free`, `maxcode`, the number of codes in the
@@ -34,8 +43,20 @@ use super::{LzwError, BLOCK_MODE, CLEAR, FIRST, INIT_BITS, MAGIC, MAX_MAX_BITS, 
 const CHECK_GAP: u64 = 10_000;
 /// No pending string (before the first byte).
 const NONE: u32 = u32::MAX;
-const GEN_SHIFT: u32 = 40;
-const GEN_MAX: u64 = (1 << (64 - GEN_SHIFT)) - 1;
+
+/// Content hash of the empty string (not 0: a run of zero bytes would stay
+/// at 0 and pile every such string onto one slot).
+const SEED: u64 = 0x2545_F491_4F6C_DD1D;
+
+/// The content hash of a string extended by one byte. The table slot of an
+/// entry is chosen from the hash of its bytes, not of its (prefix code,
+/// byte) key, so the address of every probe depends on the input alone and
+/// the CPU can issue the probes for the next bytes before the current one
+/// has answered; only the comparison waits for the previous code.
+#[inline(always)]
+fn step(h: u64, c: u8) -> u64 {
+    (h ^ u64::from(c)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
 
 /// Streaming `.Z` encoder. Feed input with [`encode`](Self::encode) in pieces
 /// of any size, then call [`finish`](Self::finish) once; the output is the
@@ -51,11 +72,15 @@ pub struct LzwEncoder {
 
     // Dictionary: two-byte strings in `pairs` (indexed by `first << 8 |
     // second`, 0 = absent: no code is 0), longer ones in `table`.
-    pairs: Vec<u16>,
-    table: Vec<u64>,
+    pairs: Box<[u16; 1 << 16]>,
+    /// Open addressing, linear probing: `tag << 16 | code`, 0 = empty.
+    table: Vec<u32>,
+    /// `keys[code]` = `prefix << 8 | byte` of each entry in `table`.
+    keys: Box<[u32; 1 << 16]>,
     hshift: u32,
     hmask: usize,
-    gen: u64,
+    /// Content hash of the string matched so far (see [`step`]).
+    hs: u64,
     /// Next code the encoder will assign.
     free: u32,
     /// Code of the string matched so far (`NONE` before the first byte).
@@ -98,11 +123,12 @@ impl LzwEncoder {
             maxmax: 1 << max_bits,
             header_done: false,
             finished: false,
-            pairs: vec![0; 1 << 16],
+            pairs: zeroed_box(),
             table: vec![0; 1 << hbits],
-            hshift: 32 - hbits,
+            keys: zeroed_box(),
+            hshift: 64 - hbits,
+            hs: SEED,
             hmask: (1 << hbits) - 1,
-            gen: 1,
             free: first,
             ent: NONE,
             // The decoder adds no entry for the first code; starting the
@@ -147,7 +173,7 @@ impl LzwEncoder {
     }
 
     /// Compress all of `input`, appending whole bytes of output to `out`
-    /// (up to 31 bits stay buffered until the next call or `finish`).
+    /// (up to 7 bits stay buffered until the next call or `finish`).
     pub fn encode(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), LzwError> {
         if self.finished {
             return Err(LzwError::Finished);
@@ -163,36 +189,46 @@ impl LzwEncoder {
         let mut rest = input;
         if self.ent == NONE {
             self.ent = u32::from(input[0]);
+            self.hs = step(SEED, input[0]);
             rest = &input[1..];
         }
         let mut ent = self.ent;
+        let mut hs = self.hs;
         let hshift = self.hshift;
         let hmask = self.hmask;
         // The caller's index `i` into `rest` converts to bytes consumed.
         let base = in_start + (input.len() - rest.len()) as u64;
 
-        let mut gen_base = self.gen << GEN_SHIFT;
         'bytes: for (i, &c) in rest.iter().enumerate() {
             let key = (ent << 8) | u32::from(c);
+            let hn = step(hs, c);
             let mut h = 0;
             let mut tag = 0;
             if ent < 256 {
                 // Strings of two bytes: a dense table, 128 KiB, always cached.
-                let code = self.pairs[key as usize];
+                let code = self.pairs[key as usize & 0xFFFF];
                 if code != 0 {
                     ent = u32::from(code);
+                    hs = hn;
                     continue;
                 }
             } else {
-                tag = gen_base | (u64::from(key) << 16);
-                h = (key.wrapping_mul(0x9E37_79B1) >> hshift) as usize;
+                h = (hn >> hshift) as usize;
+                // 16 more bits of the hash, never 0 (0 is an empty slot).
+                tag = ((hn >> (hshift - 16)) as u32 | 1) << 16;
                 loop {
                     let s = self.table[h];
-                    if s & !0xFFFF == tag {
-                        ent = (s & 0xFFFF) as u32;
-                        continue 'bytes;
-                    }
-                    if s < gen_base {
+                    if s & 0xFFFF_0000 == tag {
+                        // Probably the entry; `keys` says for sure. Only a
+                        // hit waits for this second load, and hits are
+                        // predicted, so it costs no latency.
+                        let code = s & 0xFFFF;
+                        if self.keys[code as usize] == key {
+                            ent = code;
+                            hs = hn;
+                            continue 'bytes;
+                        }
+                    } else if s == 0 {
                         break;
                     }
                     h = (h + 1) & hmask;
@@ -202,25 +238,28 @@ impl LzwEncoder {
             // from `c`.
             self.put_code(ent, out);
             if self.free < self.maxmax {
+                let f = self.free;
                 if ent < 256 {
-                    self.pairs[key as usize] = self.free as u16;
+                    self.pairs[key as usize & 0xFFFF] = f as u16;
                 } else {
-                    self.table[h] = tag | u64::from(self.free);
+                    self.table[h] = tag | f;
+                    self.keys[f as usize & 0xFFFF] = key;
                 }
-                self.free += 1;
+                self.free = f + 1;
             } else if self.block_mode {
                 let bytes_in = base + i as u64 + 1;
                 if bytes_in >= self.checkpoint {
                     let bytes_out = self.bytes_out + (out.len() - out_start) as u64;
                     if self.ratio_dropped(bytes_in, bytes_out) {
                         self.clear(out);
-                        gen_base = self.gen << GEN_SHIFT;
                     }
                 }
             }
             ent = u32::from(c);
+            hs = step(SEED, c);
         }
         self.ent = ent;
+        self.hs = hs;
         self.bytes_in = in_start + input.len() as u64;
         self.bytes_out += (out.len() - out_start) as u64;
         Ok(())
@@ -262,9 +301,7 @@ impl LzwEncoder {
             };
         }
         self.put_bits(code);
-        if self.dec_free < self.maxmax {
-            self.dec_free += 1;
-        }
+        self.dec_free += u32::from(self.dec_free < self.maxmax);
         self.flush_word(out);
     }
 
@@ -275,13 +312,17 @@ impl LzwEncoder {
         self.codes_in_run += 1;
     }
 
+    /// Move the whole bytes of `bitbuf` (at most 23 bits are there after a
+    /// code) to `out`, without a branch on how many: write all 8 and keep
+    /// the right number.
     #[inline(always)]
     fn flush_word(&mut self, out: &mut Vec<u8>) {
-        if self.bitcnt >= 32 {
-            out.extend_from_slice(&(self.bitbuf as u32).to_le_bytes());
-            self.bitbuf >>= 32;
-            self.bitcnt -= 32;
-        }
+        let len = out.len();
+        out.extend_from_slice(&self.bitbuf.to_le_bytes());
+        let n = self.bitcnt / 8;
+        out.truncate(len + n as usize);
+        self.bitbuf >>= 8 * n;
+        self.bitcnt -= 8 * n;
     }
 
     /// The bit-group quirk: fill the rest of the current group of 8 codes
@@ -340,10 +381,14 @@ impl LzwEncoder {
         self.free = FIRST;
         self.clears += 1;
         self.pairs.fill(0);
-        self.gen += 1;
-        if self.gen > GEN_MAX {
-            self.table.fill(0);
-            self.gen = 1;
-        }
+        self.table.fill(0);
+    }
+}
+
+/// A zeroed 64 Ki-entry table on the heap (not built on the stack first).
+fn zeroed_box<T: Copy + Default>() -> Box<[T; 1 << 16]> {
+    match vec![T::default(); 1 << 16].into_boxed_slice().try_into() {
+        Ok(b) => b,
+        Err(_) => unreachable!("the vector has exactly 1 << 16 entries"),
     }
 }

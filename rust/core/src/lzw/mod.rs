@@ -34,18 +34,19 @@
 //!
 //! Shape of the code:
 //! - [`encode`]: [`LzwEncoder`], a hash-table dictionary (open addressing,
-//!   one `u64` per slot holding key, code and a generation stamp, so CLEAR is
-//!   a counter increment rather than a table wipe).
+//!   `u32` slots placed by a hash of the string's bytes, so the probes of
+//!   consecutive input bytes do not wait for each other).
 //! - [`decode`]: [`LzwDecoder`], a resumable table decoder. Each entry knows
-//!   its length and where its first occurrence starts in the output, so when
-//!   that output is still in the caller's buffer (always, for one-shot
-//!   decoding) a string is one short copy instead of a walk down its prefix
-//!   chain; the walk remains for strings written by earlier calls.
+//!   its length and either its bytes (short strings) or where its latest
+//!   occurrence starts in the output, so when that output is still in the
+//!   caller's buffer (always, for one-shot decoding) a string is one short
+//!   store or copy instead of a walk down its prefix chain; the walk remains
+//!   for strings written by earlier calls.
 //!
 //! CONTRACT:
 //! - Never a panic and never an allocation sized by untrusted input: the
-//!   decoder's tables are sized by the header's `max_bits` (at most 64 Ki
-//!   entries) and its output per call by the caller's `max_out`.
+//!   decoder's tables have a fixed 64 Ki entries (allocated once the header
+//!   is read) and its output per call is bounded by the caller's `max_out`.
 //! - `.Z` has no end marker and no checksum. A stream cut at a code boundary
 //!   cannot be told from a shorter stream; [`LzwDecoder::finish`] reports the
 //!   cuts that can be seen (inside the header, inside a code, right after
