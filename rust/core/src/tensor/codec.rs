@@ -279,11 +279,42 @@ fn unpack6_simd(src: &[u8], out: &mut [u8]) -> usize {
     0
 }
 
-/// The AVX2 kernel of [`unpack6_simd`]: per 24 bytes of `src`, two 16-byte
-/// loads (bytes 0..16 and 12..28, so a block needs 4 bytes of slack after
-/// it), a byte shuffle that puts each 3-byte group (4 values) in a 32-bit
-/// lane, and shifts and masks that move value `j` of a lane to its byte `j`:
-/// the same bits [`spread6`] moves, 32 values at a time.
+/// Spread 32 six-bit values, packed little-endian in the first 24 of the 28
+/// bytes of `s`, one per byte (the bits [`spread6`] moves, 32 at a time):
+/// a shuffle puts each 3-byte group of 4 values in its own 32-bit lane,
+/// then shifts and masks move value `j` of a lane to its byte `j`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(unsafe_code)]
+fn spread6_avx2(s: &[u8; 28]) -> std::arch::x86_64::__m256i {
+    use std::arch::x86_64::*;
+    let shuf = _mm256_setr_epi8(
+        0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1, //
+        0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1,
+    );
+    // SAFETY: both loads read 16 bytes inside the 28 of `s` (offsets 0 and
+    // 12); unaligned loads have no alignment requirement.
+    let (lo, hi) = unsafe {
+        (
+            _mm_loadu_si128(s.as_ptr().cast()),
+            _mm_loadu_si128(s.as_ptr().add(12).cast()),
+        )
+    };
+    let v = _mm256_shuffle_epi8(_mm256_set_m128i(hi, lo), shuf);
+    _mm256_or_si256(
+        _mm256_or_si256(
+            _mm256_and_si256(v, _mm256_set1_epi32(0x3F)),
+            _mm256_and_si256(_mm256_slli_epi32::<2>(v), _mm256_set1_epi32(0x3F00)),
+        ),
+        _mm256_or_si256(
+            _mm256_and_si256(_mm256_slli_epi32::<4>(v), _mm256_set1_epi32(0x3F_0000)),
+            _mm256_and_si256(_mm256_slli_epi32::<6>(v), _mm256_set1_epi32(0x3F00_0000)),
+        ),
+    )
+}
+
+/// The AVX2 kernel of [`unpack6_simd`]: [`spread6_avx2`] per 24 bytes of
+/// `src` (each block reads 28, so it needs 4 bytes of slack after it).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(unsafe_code)]
@@ -294,14 +325,6 @@ fn unpack6_avx2(src: &[u8], out: &mut [u8]) -> usize {
     } else {
         0
     };
-    let shuf = _mm256_setr_epi8(
-        0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1, //
-        0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1,
-    );
-    let m0 = _mm256_set1_epi32(0x3F);
-    let m1 = _mm256_set1_epi32(0x3F00);
-    let m2 = _mm256_set1_epi32(0x3F_0000);
-    let m3 = _mm256_set1_epi32(0x3F00_0000);
     for (s, o) in src
         .windows(28)
         .step_by(24)
@@ -312,25 +335,7 @@ fn unpack6_avx2(src: &[u8], out: &mut [u8]) -> usize {
             (Ok(s), Ok(o)) => (s, o),
             _ => break,
         };
-        // SAFETY: both loads read 16 bytes inside the 28 of `s` (offsets 0
-        // and 12); unaligned loads have no alignment requirement.
-        let (lo, hi) = unsafe {
-            (
-                _mm_loadu_si128(s.as_ptr().cast()),
-                _mm_loadu_si128(s.as_ptr().add(12).cast()),
-            )
-        };
-        let v = _mm256_shuffle_epi8(_mm256_set_m128i(hi, lo), shuf);
-        let r = _mm256_or_si256(
-            _mm256_or_si256(
-                _mm256_and_si256(v, m0),
-                _mm256_and_si256(_mm256_slli_epi32::<2>(v), m1),
-            ),
-            _mm256_or_si256(
-                _mm256_and_si256(_mm256_slli_epi32::<4>(v), m2),
-                _mm256_and_si256(_mm256_slli_epi32::<6>(v), m3),
-            ),
-        );
+        let r = spread6_avx2(s);
         // SAFETY: `o` is 32 bytes; unaligned stores have no alignment
         // requirement.
         unsafe { _mm256_storeu_si256(o.as_mut_ptr().cast(), r) };
@@ -756,14 +761,6 @@ fn merge_joint_bf16_avx2(lo: u8, len: usize, a: &[u8], b: &[u8], out: &mut [u8])
     } else {
         0
     };
-    let shuf = _mm256_setr_epi8(
-        0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1, //
-        0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1,
-    );
-    let m0 = _mm256_set1_epi32(0x3F);
-    let m1 = _mm256_set1_epi32(0x3F00);
-    let m2 = _mm256_set1_epi32(0x3F_0000);
-    let m3 = _mm256_set1_epi32(0x3F00_0000);
     let x3f = _mm256_set1_epi8(0x3F);
     let x03 = _mm256_set1_epi8(3);
     let x1f = _mm256_set1_epi8(0x1F);
@@ -785,27 +782,10 @@ fn merge_joint_bf16_avx2(lo: u8, len: usize, a: &[u8], b: &[u8], out: &mut [u8])
                 (Ok(bs), Ok(a), Ok(o)) => (bs, a, o),
                 _ => break,
             };
-        // SAFETY: the loads read 16 bytes at offsets 0 and 12 of the 28 of
-        // `bs`, and 32 bytes of the 32 of `a`; unaligned loads have no
-        // alignment requirement.
-        let (l0, l1, va) = unsafe {
-            (
-                _mm_loadu_si128(bs.as_ptr().cast()),
-                _mm_loadu_si128(bs.as_ptr().add(12).cast()),
-                _mm256_loadu_si256(a.as_ptr().cast()),
-            )
-        };
-        let v = _mm256_shuffle_epi8(_mm256_set_m128i(l1, l0), shuf);
-        let vb = _mm256_or_si256(
-            _mm256_or_si256(
-                _mm256_and_si256(v, m0),
-                _mm256_and_si256(_mm256_slli_epi32::<2>(v), m1),
-            ),
-            _mm256_or_si256(
-                _mm256_and_si256(_mm256_slli_epi32::<4>(v), m2),
-                _mm256_and_si256(_mm256_slli_epi32::<6>(v), m3),
-            ),
-        );
+        // SAFETY: the load reads the 32 bytes of `a`; unaligned loads have
+        // no alignment requirement.
+        let va = unsafe { _mm256_loadu_si256(a.as_ptr().cast()) };
+        let vb = spread6_avx2(bs);
         // Byte-lane shifts by 16-bit shifts and masks.
         let r = _mm256_and_si256(_mm256_srli_epi16::<2>(va), x3f);
         let keep = _mm256_cmpgt_epi8(vlen, r);
