@@ -53,6 +53,7 @@
 // Nothing calls the parser outside tests until deflate/mod.rs wires levels 10-12.
 
 use super::bt_matchfinder::{BtMatchFinder, MAX_DIST as BT_MAX_DIST, MIN_LOOKAHEAD, WINDOW};
+use super::parse::distinct_bytes;
 use crate::huffman::build::lengths_from_freqs;
 use crate::lz77::seq::{dist_sym, LEN_SYM};
 use crate::lz77::Sequences;
@@ -171,11 +172,7 @@ fn cost_of(p: f64) -> u32 {
 /// smaller), else 4. Measured against libdeflate's choice (3 from 113
 /// distinct bytes up), which cut blocks worse on text and on mr.
 fn observed_min_len(head: &[u8]) -> usize {
-    let mut used = [false; 256];
-    for &b in head {
-        used[b as usize] = true;
-    }
-    if used.iter().filter(|&&u| u).count() >= 240 {
+    if distinct_bytes(head) >= 240 {
         3
     } else {
         4

@@ -148,15 +148,20 @@ fn choose_min_len(used_literals: usize, depth: u32) -> usize {
 
 /// Minimum match length from the distinct bytes among the first 4 KiB of
 /// `data` (3 for short data).
-pub(super) fn min_len_of_data(data: &[u8], depth: u32) -> usize {
+fn min_len_of_data(data: &[u8], depth: u32) -> usize {
     if data.len() < 512 {
         return 3;
     }
+    choose_min_len(distinct_bytes(&data[..data.len().min(4096)]), depth)
+}
+
+/// How many different byte values `data` holds.
+pub(super) fn distinct_bytes(data: &[u8]) -> usize {
     let mut used = [false; 256];
-    for &b in &data[..data.len().min(4096)] {
+    for &b in data {
         used[b as usize] = true;
     }
-    choose_min_len(used.iter().filter(|&&u| u).count(), depth)
+    used.iter().filter(|&&u| u).count()
 }
 
 /// Minimum match length from the literals of the block so far: those used
