@@ -20,24 +20,19 @@ import time
 
 import deflate
 import scalezip.zlib as sz
+from scalezip import bench
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+SILESIA = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "corpus", "silesia"
+)
 
 
 def corpus() -> bytes:
     env = os.environ.get("SCALEZIP_BENCH_CORPUS")
-    files = (
-        env.split(":")
-        if env
-        else sorted(glob.glob(os.path.join(HERE, "..", "..", "shared", "corpus", "silesia", "*")))
-    )
+    files = env.split(":") if env else sorted(glob.glob(os.path.join(SILESIA, "*")))
     if not files:
         raise SystemExit("no corpus: set SCALEZIP_BENCH_CORPUS or provide ../shared/corpus")
-    parts = []
-    for f in files:
-        with open(f, "rb") as fh:
-            parts.append(fh.read())
-    return b"".join(parts)
+    return bench.load_corpus(files)[0]
 
 
 def main() -> None:
