@@ -67,7 +67,9 @@ pub(crate) struct DecTable {
     /// `multi` is filled for the current lengths.
     pub(crate) has_multi: bool,
     /// The lengths the tables were last filled for, if any: a refill for
-    /// the same code (consecutive tensor chunks often have one) is free.
+    /// the same code (blocks of stationary data) is skipped. Tensor chunks
+    /// rarely repeat a code exactly (each has its own lengths), so this
+    /// is a saving for the raw codec, not for weights.
     filled_for: Option<[u8; 256]>,
 }
 
