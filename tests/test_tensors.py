@@ -87,6 +87,20 @@ def test_float32_specials() -> None:
         assert same_bits(tensors.decompress(tensors.compress(a, method=method)), a)
 
 
+def test_joint_layout_for_float16_weights() -> None:
+    # fp16 weights take the joint layout under "auto" (the rank and top
+    # mantissa bits coded, the sign packed apart), no larger than byte
+    # grouping, and round-trip with specials among them; 150001 elements in
+    # chunks of 4096 leave a short last chunk (the fused merge's tail).
+    w = weights((150001,), seed=12).astype(np.float16)
+    specials = [0x0000, 0x8000, 0x7C00, 0xFC00, 0x7E01, 0xFFFF, 0x0001, 0x83FF, 0x03FF]
+    w.view(np.uint16)[::991][: len(specials)] = specials
+    auto = tensors.compress(w, chunk_elems=4096)
+    assert auto == tensors.compress(w, method="joint", chunk_elems=4096)
+    assert len(auto) <= len(tensors.compress(w, method="bytes", chunk_elems=4096))
+    assert same_bits(tensors.decompress(auto), w)
+
+
 @pytest.mark.parametrize("bf16", [False, True])
 def test_joint_layout_with_specials_among_weights(bf16: bool) -> None:
     # Few distinct exponents (so the joint layout applies), with NaNs of

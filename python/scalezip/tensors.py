@@ -654,7 +654,7 @@ def compress(
 
     ``method``: ``"auto"`` (the smallest layout, judged on a few chunks),
     ``"split"`` (exponent field apart, DFloat11-style), ``"bytes"`` (byte
-    planes, ZipNN-style), ``"joint"`` (bf16/fp32: exponent coded jointly
+    planes, ZipNN-style), ``"joint"`` (bf16/fp16/fp32: exponent coded jointly
     with the top two mantissa bits), ``"stored"``, or ``"range"`` (the
     joint layout with planes range-coded where that is smaller: about
     0.5 % smaller than ``"auto"`` on bf16 weights, several times slower). ``chunk_elems`` elements

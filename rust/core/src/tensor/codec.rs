@@ -9,7 +9,7 @@
 //!   3 joint    K-1 (one byte, K <= 64), K distinct exponents in increasing
 //!              order (every one from the chunk's lowest to its highest when
 //!              they span at most 64, else those that occur), then the
-//!              joint planes (BF16, F32)
+//!              joint planes (BF16, F16, F32)
 //! ```
 //!
 //! and each plane is a kind byte and its data:
@@ -70,13 +70,13 @@ pub enum Method {
     Split,
     /// Byte grouping.
     Bytes,
-    /// Exponent jointly with the top mantissa bits (BF16, F32; falls back
-    /// to the field split elsewhere, and for chunks with over 64 distinct
-    /// exponents).
+    /// Exponent jointly with the top mantissa bits (BF16, F16, F32; falls
+    /// back to the field split elsewhere, and for chunks with over 64
+    /// distinct exponents).
     Joint,
     /// No coding at all.
     Stored,
-    /// The joint layout (BF16, F32; elsewhere the [`Method::Auto`] choice)
+    /// The joint layout (BF16, F16, F32; elsewhere the [`Method::Auto`] choice)
     /// with every plane also tried
     /// with the range coder over the chunk's own quantised counts, kept
     /// where smaller: about 0.5 % smaller on bf16 weights than Huffman
@@ -211,6 +211,15 @@ fn pack(plane: &[u8], k: u32, out: &mut Vec<u8>) {
         }
         // Whole groups end on a byte boundary: the rest packs as usual.
         plane = &plane[groups * 8..];
+    } else if k == 1 {
+        // The F16 joint layout's sign plane: 8 values to a byte.
+        let groups = plane.len() / 8;
+        out.extend(plane[..groups * 8].chunks_exact(8).map(|v| {
+            gather1(u64::from_le_bytes([
+                v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7],
+            ]))
+        }));
+        plane = &plane[groups * 8..];
     }
     let mut acc = 0u64;
     let mut nbits = 0u32;
@@ -240,6 +249,15 @@ fn gather6(w: u64) -> u64 {
     let w = (w & 0x003F_003F_003F_003F) | ((w >> 2) & 0x0FC0_0FC0_0FC0_0FC0);
     let w = (w & 0x0000_0FFF_0000_0FFF) | ((w >> 4) & 0x00FF_F000_00FF_F000);
     (w & 0x00FF_FFFF) | ((w >> 8) & 0xFFFF_FF00_0000)
+}
+
+/// The byte of eight 1-bit values (value `i` in bit `i`) of the eight
+/// bytes of `w` (byte `i` is value `i`; bits above bit 0 ignored): one
+/// multiply moves bit `8i` to bit `56 + i`, and no two of the eight partial
+/// products meet in a bit, so there are no carries.
+#[inline(always)]
+fn gather1(w: u64) -> u8 {
+    ((w & 0x0101_0101_0101_0101).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
 }
 
 /// Inverse of [`gather6`]: the eight 6-bit values of the low 48 bits of
@@ -815,6 +833,115 @@ fn merge_joint_bf16_avx2(lo: u8, len: usize, a: &[u8], b: &[u8], out: &mut [u8])
     blocks * 32
 }
 
+/// The F16 joint merge ([`merge_joint_offset`] with exponents `lo..lo +
+/// len`) of planes `a` (rank and top mantissa bits) and `l` (low byte), one
+/// byte per element, and the sign plane `s` still packed in one bit
+/// (`ceil(n / 8)` bytes), into `out` (`n` elements): with AVX2 where the
+/// CPU has it, 32 elements per step with no unpacked copy of `s`, and the
+/// portable unpack-then-merge for the rest. Same output as unpacking `s`
+/// and merging.
+fn merge_joint_f16_packed(lo: u8, len: usize, a: &[u8], s: &[u8], l: &[u8], out: &mut [u8]) {
+    let done = merge_joint_f16_simd(lo, len, a, s, l, out);
+    let n = a.len();
+    if done < n {
+        // `done` is a multiple of 32: the rest of `s` starts on a byte.
+        let mut buf = vec![0u8; n - done];
+        unpack(&s[done / 8..], 1, &mut buf);
+        merge_joint_offset(
+            DType::F16,
+            lo,
+            len,
+            &[&a[done..], &buf, &l[done..]],
+            &mut out[done * 2..],
+        );
+    }
+}
+
+/// The AVX2 part of [`merge_joint_f16_packed`]: how many leading elements
+/// it merged (a multiple of 32; 0 without AVX2).
+fn merge_joint_f16_simd(lo: u8, len: usize, a: &[u8], s: &[u8], l: &[u8], out: &mut [u8]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::features().avx2 {
+        #[allow(unsafe_code)]
+        // SAFETY: `merge_joint_f16_avx2` needs only a CPU with AVX2, which
+        // `cpu::features()` has just checked.
+        return unsafe { merge_joint_f16_avx2(lo, len, a, s, l, out) };
+    }
+    let _ = (lo, len, a, s, l, out);
+    0
+}
+
+/// The kernel of [`merge_joint_f16_simd`]: per 32 elements, the 4 sign
+/// bytes are spread one bit per byte lane (broadcast, a shuffle giving lane
+/// `j` byte `j / 8`, then a test of bit `j % 8`), and the two bytes of each
+/// element built as [`merge_joint_offset`] builds them ([`super::planes`]'s
+/// `f16_high`: exponent `lo + (a >> 2)`, or 0 where `a >> 2 >= len`), then
+/// interleaved with the low bytes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(unsafe_code)]
+fn merge_joint_f16_avx2(lo: u8, len: usize, a: &[u8], s: &[u8], l: &[u8], out: &mut [u8]) -> usize {
+    use std::arch::x86_64::*;
+    let n = a.len().min(l.len()).min(out.len() / 2).min(s.len() * 8);
+    let x3f = _mm256_set1_epi8(0x3F);
+    let x1f = _mm256_set1_epi8(0x1F);
+    let x03 = _mm256_set1_epi8(3);
+    let x80 = _mm256_set1_epi8(-128);
+    let vlo = _mm256_set1_epi8(lo as i8);
+    // Ranks are below 64 and `len` at most 64: signed compares are exact.
+    let vlen = _mm256_set1_epi8(len.min(64) as i8);
+    let spread = _mm256_setr_epi8(
+        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, //
+        2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
+    );
+    let bit = _mm256_set1_epi64x(0x8040_2010_0804_0201u64 as i64);
+    for (((a, l), s), o) in a
+        .chunks_exact(32)
+        .zip(l.chunks_exact(32))
+        .zip(s.chunks_exact(4))
+        .zip(out.chunks_exact_mut(64))
+        .take(n / 32)
+    {
+        let (a, l, s, o): (&[u8; 32], &[u8; 32], &[u8; 4], &mut [u8; 64]) =
+            match (a.try_into(), l.try_into(), s.try_into(), o.try_into()) {
+                (Ok(a), Ok(l), Ok(s), Ok(o)) => (a, l, s, o),
+                _ => break,
+            };
+        // SAFETY: the loads read the 32 bytes of `a` and of `l`; unaligned
+        // loads have no alignment requirement.
+        let (va, vl) = unsafe {
+            (
+                _mm256_loadu_si256(a.as_ptr().cast()),
+                _mm256_loadu_si256(l.as_ptr().cast()),
+            )
+        };
+        // Both 128-bit lanes hold the 4 sign bytes; lane j of the shuffle
+        // takes byte j / 8 (within its 128-bit lane: bytes 0-1 for the low
+        // half, 2-3 for the high half).
+        let m = _mm256_shuffle_epi8(_mm256_set1_epi32(i32::from_le_bytes(*s)), spread);
+        let sign = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(m, bit), bit), x80);
+        // Byte-lane shifts by 16-bit shifts and masks.
+        let r = _mm256_and_si256(_mm256_srli_epi16::<2>(va), x3f);
+        let keep = _mm256_cmpgt_epi8(vlen, r);
+        let e = _mm256_and_si256(_mm256_add_epi8(vlo, r), keep);
+        let hi = _mm256_or_si256(
+            _mm256_or_si256(sign, _mm256_slli_epi16::<2>(_mm256_and_si256(e, x1f))),
+            _mm256_and_si256(va, x03),
+        );
+        let lo16 = _mm256_unpacklo_epi8(vl, hi);
+        let hi16 = _mm256_unpackhi_epi8(vl, hi);
+        let first = _mm256_permute2x128_si256::<0x20>(lo16, hi16);
+        let second = _mm256_permute2x128_si256::<0x31>(lo16, hi16);
+        // SAFETY: two 32-byte stores into the 64 bytes of `o`; unaligned
+        // stores have no alignment requirement.
+        unsafe {
+            _mm256_storeu_si256(o.as_mut_ptr().cast(), first);
+            _mm256_storeu_si256(o.as_mut_ptr().add(32).cast(), second);
+        }
+    }
+    n / 32 * 32
+}
+
 fn corrupt(reason: &'static str) -> TensorError {
     TensorError::Corrupt { chunk: 0, reason }
 }
@@ -825,9 +952,19 @@ fn corrupt(reason: &'static str) -> TensorError {
 enum Src<'a> {
     Borrowed(&'a [u8]),
     Scratch(usize),
-    /// A 6-bit packed plane not unpacked yet (the BF16 joint merge reads
-    /// it packed; other merges unpack it into scratch buffer `.1` first).
-    Packed6(&'a [u8], usize),
+    /// A plane packed in `.1` bits, not unpacked yet (the BF16 and F16
+    /// joint merges read their 6-bit and 1-bit planes packed; other merges
+    /// unpack it into scratch buffer `.2` first).
+    Packed(&'a [u8], u32, usize),
+}
+
+/// The bytes of a plane that is not packed (one per element, `n`).
+fn plane_bytes<'s>(src: Src<'s>, scratch: &'s [Vec<u8>], n: usize) -> Option<&'s [u8]> {
+    match src {
+        Src::Borrowed(a) => Some(a),
+        Src::Scratch(i) => Some(&scratch[i][..n]),
+        Src::Packed(..) => None,
+    }
 }
 
 /// What a thread keeps from chunk to chunk while decoding: buffers for
@@ -924,14 +1061,7 @@ pub(crate) fn decode_chunk(
                 let (p, r) = r
                     .split_at_checked((n * k as usize).div_ceil(8))
                     .ok_or(corrupt("a packed plane is cut short"))?;
-                if k == 6 {
-                    *src = Src::Packed6(p, i);
-                } else {
-                    let buf = &mut scratch[i];
-                    buf.resize(n, 0);
-                    unpack(p, k, &mut buf[..n]);
-                    *src = Src::Scratch(i);
-                }
+                *src = Src::Packed(p, k, i);
                 rest = r;
             }
             PLANE_HUFFMAN => {
@@ -972,32 +1102,38 @@ pub(crate) fn decode_chunk(
         return Err(corrupt("bytes follow the last plane"));
     }
     let consecutive = (1..map_len).all(|i| map[i] == map[0].wrapping_add(i as u8));
-    if method == METHOD_JOINT && dtype == DType::BF16 && consecutive {
-        // The common case of bf16 weights: the sign-and-mantissa plane
-        // packed in 6 bits, read packed (plane 0 is read as it is, unless
-        // it is packed too, which the general path below handles).
-        let a = match srcs[0] {
-            Src::Borrowed(a) => Some(a),
-            Src::Scratch(i) => Some(&scratch[i][..n]),
-            Src::Packed6(..) => None,
-        };
-        if let (Some(a), Src::Packed6(b, _)) = (a, srcs[1]) {
-            merge_joint_bf16_packed(map[0], map_len, a, b, out);
-            return Ok(());
+    if method == METHOD_JOINT && consecutive {
+        // The common cases of bf16 and fp16 weights: the sign-and-mantissa
+        // plane packed in 6 bits (BF16), the sign plane packed in 1 bit
+        // (F16), read packed; the byte planes are read as they are. Other
+        // codings take the general path below.
+        let bytes = |s| plane_bytes(s, scratch, n);
+        match (dtype, bytes(srcs[0]), srcs[1]) {
+            (DType::BF16, Some(a), Src::Packed(b, 6, _)) => {
+                merge_joint_bf16_packed(map[0], map_len, a, b, out);
+                return Ok(());
+            }
+            (DType::F16, Some(a), Src::Packed(s, 1, _)) => {
+                if let Some(l) = bytes(srcs[2]) {
+                    merge_joint_f16_packed(map[0], map_len, a, s, l, out);
+                    return Ok(());
+                }
+            }
+            _ => {}
         }
     }
     for s in &mut srcs[..k] {
-        if let Src::Packed6(p, i) = *s {
+        if let Src::Packed(p, bits, i) = *s {
             let buf = &mut scratch[i];
             buf.resize(n, 0);
-            unpack(p, 6, &mut buf[..n]);
+            unpack(p, bits, &mut buf[..n]);
             *s = Src::Scratch(i);
         }
     }
     let mut refs: [&[u8]; 8] = [&[]; 8];
     for (r, s) in refs.iter_mut().zip(&srcs[..k]) {
         *r = match *s {
-            Src::Borrowed(b) | Src::Packed6(b, _) => b,
+            Src::Borrowed(b) | Src::Packed(b, ..) => b,
             Src::Scratch(i) => &scratch[i][..n],
         };
     }
@@ -1058,6 +1194,45 @@ mod tests {
             let done = merge_joint_bf16_simd(lo, len, &a, b, &mut part);
             prop_assert_eq!(done % 32, 0);
             prop_assert_eq!(&part[..2 * done], &want[..2 * done]);
+        }
+
+        /// The fused F16 joint merge of a packed sign plane (AVX2 where
+        /// this CPU and SCALEZIP_NO_SIMD allow it) gives what unpacking and
+        /// merging give, on any plane bytes and map.
+        #[test]
+        fn fused_f16_merge_equals_unpack_and_merge(
+            a in prop::collection::vec(any::<u8>(), 0..600),
+            l in prop::collection::vec(any::<u8>(), 600),
+            bytes in prop::collection::vec(any::<u8>(), 75),
+            lo in any::<u8>(),
+            len in 1usize..=64,
+        ) {
+            let n = a.len();
+            let (s, l) = (&bytes[..n.div_ceil(8)], &l[..n]);
+            let mut plane = vec![0u8; n];
+            unpack(s, 1, &mut plane);
+            let mut want = vec![0u8; 2 * n];
+            merge_joint_offset(DType::F16, lo, len, &[&a, &plane, l], &mut want);
+            let mut got = vec![0xA5u8; 2 * n];
+            merge_joint_f16_packed(lo, len, &a, s, l, &mut got);
+            prop_assert_eq!(&got, &want);
+            let mut part = vec![0u8; 2 * n];
+            let done = merge_joint_f16_simd(lo, len, &a, s, l, &mut part);
+            prop_assert_eq!(done % 32, 0);
+            prop_assert_eq!(&part[..2 * done], &want[..2 * done]);
+        }
+
+        /// One-bit packing (eight values per multiply) writes what the
+        /// generic bit loop writes.
+        #[test]
+        fn pack1_equals_bit_loop(v in prop::collection::vec(0u8..2, 0..300)) {
+            let mut fast = Vec::new();
+            pack(&v, 1, &mut fast);
+            let mut want = vec![0u8; v.len().div_ceil(8)];
+            for (i, &b) in v.iter().enumerate() {
+                want[i / 8] |= b << (i % 8);
+            }
+            prop_assert_eq!(fast, want);
         }
 
         /// The AVX2 unpacking of 6-bit planes (where this CPU and

@@ -6,8 +6,8 @@
 //! information in its 8 (bf16, fp32) or 5 (fp16) bits, and its sign and
 //! mantissa are nearly random. So a chunk of elements is cut into byte
 //! planes ([`planes`]: the exponent field apart from sign and mantissa, as
-//! DFloat11 does; plain byte grouping, as ZipNN does; or, for bf16 and fp32,
-//! the exponent's rank jointly with the top two mantissa bits, which goes
+//! DFloat11 does; plain byte grouping, as ZipNN does; or, for bf16, fp16 and
+//! fp32, the exponent's rank jointly with the top two mantissa bits, which goes
 //! below the order-0 exponent-entropy bound), the exponent plane is
 //! Huffman-coded with the raw Huffman engine ([`crate::huff0`]), and the
 //! other planes are stored as they are unless coding them is smaller

@@ -191,8 +191,8 @@ pub(crate) fn exponents_seen(dtype: DType, data: &[u8]) -> [bool; 256] {
     seen
 }
 
-/// Lowest and highest exponent field of `data` (BF16 or F32 elements; at
-/// least one): min and max of the sign-cleared top 16 bits, shifted, which
+/// Lowest and highest exponent field of `data` (BF16, F16 or F32 elements;
+/// at least one): min and max of the sign-cleared top 16 bits, shifted, which
 /// is a plain reduction LLVM vectorises (where a table of the exponents
 /// seen is a scattered store per element).
 #[inline(always)]
@@ -210,6 +210,15 @@ fn exponent_range_generic(dtype: DType, data: &[u8]) -> (u8, u8) {
                 .map(|c| (u32::from_le_bytes([c[0], c[1], c[2], c[3]]) >> 16) & 0x7FFF)
                 .fold((0xFFFF, 0), |(lo, hi), x| (lo.min(x), hi.max(x)));
             (lo as u16, hi as u16)
+        }
+        DType::F16 => {
+            let (lo, hi) = data
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]) & 0x7FFF)
+                .fold((0xFFFF, 0), |(lo, hi), x| (lo.min(x), hi.max(x)));
+            // Empty: (255, 0), as for the other dtypes.
+            let lo = if lo > 0x7FFF { 255 } else { (lo >> 10) as u8 };
+            return (lo, (hi >> 10) as u8);
         }
         _ => unreachable!("exponent_range called for a dtype without a joint layout"),
     };
@@ -356,10 +365,11 @@ fn merge_fields_generic(dtype: DType, planes: &[&[u8]], out: &mut [u8]) {
 /// Largest number of distinct exponents the joint layout can rank.
 pub(crate) const JOINT_MAX_EXPONENTS: usize = 64;
 
-/// Number of planes of the joint layout (BF16 and F32 only).
+/// Number of planes of the joint layout (BF16, F16 and F32 only).
 pub(crate) fn joint_planes(dtype: DType) -> Option<usize> {
     match dtype {
         DType::BF16 => Some(2),
+        DType::F16 => Some(3),
         DType::F32 => Some(4),
         _ => None,
     }
@@ -373,6 +383,13 @@ pub(crate) fn joint_planes(dtype: DType) -> Option<usize> {
 /// binade, a bell-shaped weight distribution is not flat), which neither
 /// the field split nor byte grouping can: this is what takes the coded size
 /// below the order-0 exponent-entropy bound.
+///
+/// F16 (5-bit exponents, so ranks below 32): the rank with the top two
+/// mantissa bits, then the sign alone (a 0/1 plane, stored packed in one
+/// bit), then the low mantissa byte. Byte grouping codes the sign inside
+/// the exponent byte's symbol, one more bit per symbol for the decoder's
+/// table lookups to get through; here the coded symbol is the ~4.6 bits of
+/// rank and mantissa, as for BF16, and the sign costs its one bit apart.
 pub(crate) fn split_joint(dtype: DType, data: &[u8], rank: &[u8; 256], planes: &mut [Vec<u8>]) {
     let n = data.len() / dtype.itemsize();
     for p in planes.iter_mut() {
@@ -386,6 +403,11 @@ pub(crate) fn split_joint(dtype: DType, data: &[u8], rank: &[u8; 256], planes: &
                 (rank[e as usize] << 2) | ((lo >> 5) & 3),
                 ((hi & 0x80) >> 2) | (lo & 0x1F),
             ]
+        }),
+        (DType::F16, [a, s, l]) => split3::<2>(data, a, s, l, |c| {
+            let (lo8, hi) = (c[0], c[1]);
+            let e = (hi >> 2) & 0x1F;
+            [(rank[e as usize] << 2) | (hi & 3), hi >> 7, lo8]
         }),
         (DType::F32, [a, b, p1, p0]) => split4::<4>(data, a, b, p1, p0, |c| {
             let (b0, b1, b2, b3) = (c[0], c[1], c[2], c[3]);
@@ -419,6 +441,11 @@ fn split_joint_offset_generic(dtype: DType, data: &[u8], lo: u8, planes: &mut [V
                 ((hi & 0x80) >> 2) | (lo8 & 0x1F),
             ]
         }),
+        (DType::F16, [a, s, l]) => split3::<2>(data, a, s, l, |c| {
+            let (lo8, hi) = (c[0], c[1]);
+            let e = (hi >> 2) & 0x1F;
+            [(e.wrapping_sub(lo) << 2) | (hi & 3), hi >> 7, lo8]
+        }),
         (DType::F32, [a, b, p1, p0]) => split4::<4>(data, a, b, p1, p0, |c| {
             let (b0, b1, b2, b3) = (c[0], c[1], c[2], c[3]);
             let e = (b3 << 1) | (b2 >> 7);
@@ -431,6 +458,15 @@ fn split_joint_offset_generic(dtype: DType, data: &[u8], lo: u8, planes: &mut [V
         }),
         _ => unreachable!("split_joint_offset called for a dtype without a joint layout"),
     }
+}
+
+/// The high byte of an F16 element of the joint layout: sign `s` (bit 0),
+/// exponent `e` (low 5 bits), top mantissa bits from `a` (bits 1..0). Bits
+/// beyond those (only in corrupt data) are dropped, the same way in every
+/// merge, so the portable and SIMD merges agree on any input.
+#[inline(always)]
+pub(crate) fn f16_high(e: u8, a: u8, s: u8) -> u8 {
+    ((s & 1) << 7) | ((e & 0x1F) << 2) | (a & 3)
 }
 
 /// Inverse of [`split_joint`], with `map` the chunk's distinct exponents
@@ -447,6 +483,10 @@ pub(crate) fn merge_joint(
             let e = map[usize::from(a >> 2)];
             o[0] = (e << 7) | ((a & 3) << 5) | (b & 0x1F);
             o[1] = ((b & 0x20) << 2) | (e >> 1);
+        }),
+        (DType::F16, &[a, s, l]) => merge3::<2>(a, s, l, out, |[a, s, l], o| {
+            o[0] = l;
+            o[1] = f16_high(map[usize::from(a >> 2)], a, s);
         }),
         (DType::F32, &[a, b, p1, p0]) => merge4::<4>(a, b, p1, p0, out, |[a, b, p1, p0], o| {
             let e = map[usize::from(a >> 2)];
@@ -477,6 +517,10 @@ fn merge_joint_offset_generic(dtype: DType, lo: u8, len: usize, planes: &[&[u8]]
             let e = exp(a);
             o[0] = (e << 7) | ((a & 3) << 5) | (b & 0x1F);
             o[1] = ((b & 0x20) << 2) | (e >> 1);
+        }),
+        (DType::F16, &[a, s, l]) => merge3::<2>(a, s, l, out, |[a, s, l], o| {
+            o[0] = l;
+            o[1] = f16_high(exp(a), a, s);
         }),
         (DType::F32, &[a, b, p1, p0]) => merge4::<4>(a, b, p1, p0, out, |[a, b, p1, p0], o| {
             let e = exp(a);
@@ -589,11 +633,18 @@ mod tests {
             data in prop::collection::vec(any::<u8>(), 0..2048),
             lo in 0u8..=192,
         ) {
-            for dtype in [DType::BF16, DType::F32] {
+            for dtype in [DType::BF16, DType::F32, DType::F16] {
                 let w = dtype.itemsize();
-                // Force every exponent into lo..lo + 64.
+                // Force every exponent into lo..lo + 64 (F16: into lo..32,
+                // with lo below 32).
                 let mut data = data[..data.len() / w * w].to_vec();
+                let lo = if dtype == DType::F16 { lo % 32 } else { lo };
                 for c in data.chunks_exact_mut(w) {
+                    if dtype == DType::F16 {
+                        let e = lo + ((c[1] >> 2) & 0x1F) % (32 - lo);
+                        c[1] = (c[1] & 0x83) | (e << 2);
+                        continue;
+                    }
                     let e = lo + ((c[w - 1] << 1) | (c[w - 2] >> 7)) % 64;
                     c[w - 1] = (c[w - 1] & 0x80) | (e >> 1);
                     c[w - 2] = (c[w - 2] & 0x7F) | ((e & 1) << 7);
@@ -676,10 +727,10 @@ macro_rules! multiversion {
 }
 
 multiversion! {
-    /// Lowest and highest exponent field of `data` (BF16 or F32 elements;
-    /// `(255, 0)` when empty): min and max of the sign-cleared top 16 bits,
-    /// shifted, a plain reduction that vectorises (where a table of the
-    /// exponents seen costs a scattered store per element).
+    /// Lowest and highest exponent field of `data` (BF16, F16 or F32
+    /// elements; `(255, 0)` when empty): min and max of the sign-cleared
+    /// top 16 bits, shifted, a plain reduction that vectorises (where a
+    /// table of the exponents seen costs a scattered store per element).
     fn exponent_range = exponent_range_generic / exponent_range_avx2
         (dtype: DType, data: &[u8]) -> (u8, u8)
 }

@@ -87,6 +87,54 @@ fn weights_compress_and_round_trip() {
     assert!(got < ideal && ideal < split, "{got} {ideal} {split}");
 }
 
+/// Round-to-nearest-even f32 -> f16 bits (normal range only: the weights
+/// of these tests are far from overflow; tiny values flush to zero).
+fn to_f16(v: &[f32]) -> Vec<u8> {
+    v.iter()
+        .flat_map(|x| {
+            let b = x.to_bits();
+            let sign = ((b >> 16) & 0x8000) as u16;
+            let e = ((b >> 23) & 0xFF) as i32 - 127 + 15;
+            let h = if e <= 0 {
+                sign
+            } else {
+                let m = b & 0x7F_FFFF;
+                let r = (m >> 13) + u32::from((m & 0x1FFF) > 0x1000 || (m & 0x3FFF) == 0x3000);
+                sign | (((e as u32) << 10) + r) as u16
+            };
+            h.to_le_bytes()
+        })
+        .collect()
+}
+
+#[test]
+fn f16_weights_take_the_joint_layout() {
+    // fp16 weights: the joint layout (rank and top mantissa bits coded,
+    // the sign packed apart) is what `auto` picks, no larger than byte
+    // grouping (which codes the sign inside the symbol), and it round-trips
+    // with the sign plane read packed (fused merge) and, with one chunk
+    // size that leaves a tail, through the portable merge for the rest.
+    let h = to_f16(&weights_f32(300_000, 5));
+    let with = |method, chunk_elems| Options {
+        method,
+        chunk_elems,
+        ..Options::default()
+    };
+    for chunk in [DEFAULT_CHUNK_ELEMS, 4099] {
+        let auto = roundtrip(&h, DType::F16, &with(Method::Auto, chunk));
+        let joint = roundtrip(&h, DType::F16, &with(Method::Joint, chunk));
+        let bytes = roundtrip(&h, DType::F16, &with(Method::Bytes, chunk));
+        assert_eq!(auto, joint, "auto picks joint for fp16 weights");
+        assert!(
+            joint.len() <= bytes.len(),
+            "{} {}",
+            joint.len(),
+            bytes.len()
+        );
+        roundtrip(&h, DType::F16, &with(Method::Range, chunk));
+    }
+}
+
 #[test]
 fn output_does_not_depend_on_threads() {
     let bf = to_bf16(&weights_f32(200_000, 2));
