@@ -35,6 +35,16 @@
 //! end, while the others carry on in a loop of fewer readers. Work is bounded
 //! by the output size whatever the input.
 //!
+//! Registers: four readers' words, cursors and store windows overflow
+//! x86-64's 15 general registers in the safe loop (the compiler spills the
+//! windows to the stack). The BMI2 build therefore runs the multi-symbol
+//! rounds in [`rounds_raw`], a small unsafe function whose only state per
+//! reader is its word and one output pointer, within the bounds the round
+//! has already established; measured in CPU time on one core against the
+//! safe loop, 10-20 % faster on skewed bytes and float32 exponent bytes. The
+//! portable build (and `SCALEZIP_NO_SIMD`) keeps the safe loop; a test
+//! compares the two.
+//!
 //! Why peeking is safe: a lookup may read bits past the codes it emits (they
 //! are the next codes, or another stream's bytes, or padding), but it only
 //! emits a second or third symbol whose whole code lies in the `T` bits, and
@@ -183,10 +193,10 @@ fn fast_dispatch(dec: &DecTable, multi: bool, streams: &[u8], out: &mut [u8], r:
 #[inline(always)]
 fn fast_generic(dec: &DecTable, multi: bool, streams: &[u8], out: &mut [u8], r: &mut [Reader; 4]) {
     match (dec.log <= 11, multi) {
-        (true, true) => fast::<0x7FF, 5, true>(dec, streams, out, r),
-        (false, true) => fast::<0xFFF, 4, true>(dec, streams, out, r),
-        (true, false) => fast::<0xFFF, 5, false>(dec, streams, out, r),
-        (false, false) => fast::<0xFFF, 4, false>(dec, streams, out, r),
+        (true, true) => fast::<0x7FF, 5, true, false>(dec, streams, out, r),
+        (false, true) => fast::<0xFFF, 4, true, false>(dec, streams, out, r),
+        (true, false) => fast::<0xFFF, 5, false, false>(dec, streams, out, r),
+        (false, false) => fast::<0xFFF, 4, false, false>(dec, streams, out, r),
     }
 }
 
@@ -205,14 +215,21 @@ fn has_bmi2_lzcnt() -> bool {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "bmi1,bmi2,lzcnt")]
 fn fast_bmi2(dec: &DecTable, multi: bool, streams: &[u8], out: &mut [u8], r: &mut [Reader; 4]) {
-    fast_generic(dec, multi, streams, out, r);
+    // The multi-symbol loops run their rounds with raw output pointers
+    // ([`rounds_raw`]); the one-symbol loops are the portable ones.
+    match (dec.log <= 11, multi) {
+        (true, true) => fast::<0x7FF, 5, true, true>(dec, streams, out, r),
+        (false, true) => fast::<0xFFF, 4, true, true>(dec, streams, out, r),
+        (true, false) => fast::<0xFFF, 5, false, false>(dec, streams, out, r),
+        (false, false) => fast::<0xFFF, 4, false, false>(dec, streams, out, r),
+    }
 }
 
 /// The fast loops: four readers together while all can go on, then the
 /// ones that still can in a loop of three, two, one. Leaves each reader
 /// where its own bounds stopped it.
 #[inline(always)]
-fn fast<const MASK: u64, const G: usize, const MULTI: bool>(
+fn fast<const MASK: u64, const G: usize, const MULTI: bool, const RAW: bool>(
     dec: &DecTable,
     streams: &[u8],
     out: &mut [u8],
@@ -232,10 +249,16 @@ fn fast<const MASK: u64, const G: usize, const MULTI: bool>(
         }
         live = n;
         match live {
-            4 => lanes::<MASK, G, 4, MULTI>(dec, streams, out, r, [0, 1, 2, 3]),
-            3 => lanes::<MASK, G, 3, MULTI>(dec, streams, out, r, [order[0], order[1], order[2]]),
-            2 => lanes::<MASK, G, 2, MULTI>(dec, streams, out, r, [order[0], order[1]]),
-            1 => lanes::<MASK, G, 1, MULTI>(dec, streams, out, r, [order[0]]),
+            4 => lanes::<MASK, G, 4, MULTI, RAW>(dec, streams, out, r, [0, 1, 2, 3]),
+            3 => lanes::<MASK, G, 3, MULTI, RAW>(
+                dec,
+                streams,
+                out,
+                r,
+                [order[0], order[1], order[2]],
+            ),
+            2 => lanes::<MASK, G, 2, MULTI, RAW>(dec, streams, out, r, [order[0], order[1]]),
+            1 => lanes::<MASK, G, 1, MULTI, RAW>(dec, streams, out, r, [order[0]]),
             _ => return,
         }
     }
@@ -249,7 +272,7 @@ fn fast<const MASK: u64, const G: usize, const MULTI: bool>(
 /// never exceeds 12 within a group, and the mask lets the compiler see that
 /// the store stays inside the window, so the lookups need no bounds check.
 #[inline(always)]
-fn lanes<const MASK: u64, const G: usize, const N: usize, const MULTI: bool>(
+fn lanes<const MASK: u64, const G: usize, const N: usize, const MULTI: bool, const RAW: bool>(
     dec: &DecTable,
     streams: &[u8],
     out: &mut [u8],
@@ -271,6 +294,16 @@ fn lanes<const MASK: u64, const G: usize, const N: usize, const MULTI: bool>(
         }
         if rounds == 0 {
             break;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if MULTI && RAW {
+            #[allow(unsafe_code)]
+            // SAFETY: `rounds` is at most `safe_in` and `safe_out` of every
+            // reader, as `rounds_raw` requires (computed just above).
+            unsafe {
+                rounds_raw::<MASK, G, N>(&dec.multi, streams, &mut p, &mut seg, &mut o, rounds)
+            };
+            continue;
         }
         for _ in 0..rounds {
             // Bit 63 is a sentinel: the group reads at most 56 bits, so it
@@ -320,6 +353,60 @@ fn lanes<const MASK: u64, const G: usize, const N: usize, const MULTI: bool>(
     for i in 0..N {
         r[idx[i]].bitpos = p[i];
         r[idx[i]].o = r[idx[i]].ostart + o[i];
+    }
+}
+
+/// `rounds` rounds of the multi-symbol loop of [`lanes`], with raw
+/// pointers for the word loads and output stores: per reader, only its bit
+/// position and an output pointer (where [`lanes`]' safe loop keeps a
+/// cursor, a window and an offset in it), so the four readers' state fits
+/// in registers without spills. Same lookups, same stores, same results as
+/// the safe loop (tests compare the two builds).
+///
+/// # Safety
+///
+/// For every reader `i`, `rounds <= safe_in(p[i], end_i)` where `end_i <=
+/// streams.len()` is its stream's end, and `rounds <= safe_out(o[i],
+/// seg[i].len(), G)`: then every 8-byte load lies in `streams` (a group
+/// moves at most 7 bytes on) and every 4-byte store in `seg[i]` (a group
+/// moves the cursor at most `3 * G`, and [`WINDOW`] covers the store's
+/// reach past it).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(unsafe_code)]
+unsafe fn rounds_raw<const MASK: u64, const G: usize, const N: usize>(
+    table: &[u32; DTABLE_SIZE],
+    streams: &[u8],
+    p: &mut [usize; N],
+    seg: &mut [&mut [u8]; N],
+    o: &mut [usize; N],
+    rounds: usize,
+) {
+    let base = streams.as_ptr();
+    // SAFETY (all blocks below): in bounds by the function's contract.
+    let start: [*mut u8; N] = std::array::from_fn(|i| seg[i].as_mut_ptr());
+    let mut op: [*mut u8; N] = std::array::from_fn(|i| unsafe { start[i].add(o[i]) });
+    for _ in 0..rounds {
+        let mut w: [u64; N] = std::array::from_fn(|i| {
+            let word = unsafe { std::ptr::read_unaligned(base.add(p[i] >> 3).cast::<u64>()) };
+            (u64::from_le(word) >> (p[i] & 7)) | 1 << 63
+        });
+        for _ in 0..G {
+            for i in 0..N {
+                let e = table[(w[i] & MASK) as usize];
+                w[i] = w[i].wrapping_shr(e);
+                unsafe {
+                    std::ptr::write_unaligned(op[i].cast::<u32>(), (e >> 6).to_le());
+                    op[i] = op[i].add((e >> 30) as usize);
+                }
+            }
+        }
+        for i in 0..N {
+            p[i] += w[i].leading_zeros() as usize;
+        }
+    }
+    for i in 0..N {
+        o[i] = unsafe { op[i].offset_from(start[i]) } as usize;
     }
 }
 
