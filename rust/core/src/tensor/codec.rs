@@ -763,11 +763,69 @@ fn merge_joint_bf16_simd(lo: u8, len: usize, a: &[u8], b: &[u8], out: &mut [u8])
     0
 }
 
+/// The top two bytes of 32 BF16/F32 joint elements (the two bytes of a
+/// BF16 element, bytes 2 and 3 of an F32 one), from 32 bytes of plane `a`
+/// and 32 unpacked values of the 6-bit plane `b`, as [`merge_joint_offset`]
+/// builds them: exponent `lo + (a >> 2)`, or 0 where `a >> 2 >= len`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(unsafe_code)]
+fn joint_top_bytes_avx2(
+    va: std::arch::x86_64::__m256i,
+    vb: std::arch::x86_64::__m256i,
+    lo: u8,
+    len: usize,
+) -> (std::arch::x86_64::__m256i, std::arch::x86_64::__m256i) {
+    use std::arch::x86_64::*;
+    let x3f = _mm256_set1_epi8(0x3F);
+    let x03 = _mm256_set1_epi8(3);
+    let x1f = _mm256_set1_epi8(0x1F);
+    let x20 = _mm256_set1_epi8(0x20);
+    let x80 = _mm256_set1_epi8(-128);
+    let x7f = _mm256_set1_epi8(0x7F);
+    let vlo = _mm256_set1_epi8(lo as i8);
+    // Ranks are below 64 and `len` at most 64: signed compares are exact.
+    let vlen = _mm256_set1_epi8(len.min(64) as i8);
+    // Byte-lane shifts by 16-bit shifts and masks.
+    let r = _mm256_and_si256(_mm256_srli_epi16::<2>(va), x3f);
+    let keep = _mm256_cmpgt_epi8(vlen, r);
+    let e = _mm256_and_si256(_mm256_add_epi8(vlo, r), keep);
+    let o0 = _mm256_or_si256(
+        _mm256_or_si256(
+            _mm256_and_si256(_mm256_slli_epi16::<7>(e), x80),
+            _mm256_slli_epi16::<5>(_mm256_and_si256(va, x03)),
+        ),
+        _mm256_and_si256(vb, x1f),
+    );
+    let o1 = _mm256_or_si256(
+        _mm256_slli_epi16::<2>(_mm256_and_si256(vb, x20)),
+        _mm256_and_si256(_mm256_srli_epi16::<1>(e), x7f),
+    );
+    (o0, o1)
+}
+
+/// 32 elements of two byte planes `x` (low) and `y` (high) interleaved
+/// into 64 bytes, in element order (the unpacks work within 128-bit lanes;
+/// the permutes put the lanes back in order).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(unsafe_code)]
+fn interleave2_avx2(
+    x: std::arch::x86_64::__m256i,
+    y: std::arch::x86_64::__m256i,
+) -> [std::arch::x86_64::__m256i; 2] {
+    use std::arch::x86_64::*;
+    let lo16 = _mm256_unpacklo_epi8(x, y);
+    let hi16 = _mm256_unpackhi_epi8(x, y);
+    [
+        _mm256_permute2x128_si256::<0x20>(lo16, hi16),
+        _mm256_permute2x128_si256::<0x31>(lo16, hi16),
+    ]
+}
+
 /// The kernel of [`merge_joint_bf16_simd`]: per 32 elements, `b`'s 24
-/// bytes are unpacked as [`unpack6_avx2`] does, and the two bytes of each
-/// element built from `a` and `b` as [`merge_joint_offset`] builds them
-/// (exponent `lo + (a >> 2)`, or 0 where `a >> 2 >= len`), then
-/// interleaved.
+/// bytes are unpacked as [`unpack6_avx2`] does, the two bytes of each
+/// element built by [`joint_top_bytes_avx2`], then interleaved.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(unsafe_code)]
@@ -779,15 +837,6 @@ fn merge_joint_bf16_avx2(lo: u8, len: usize, a: &[u8], b: &[u8], out: &mut [u8])
     } else {
         0
     };
-    let x3f = _mm256_set1_epi8(0x3F);
-    let x03 = _mm256_set1_epi8(3);
-    let x1f = _mm256_set1_epi8(0x1F);
-    let x20 = _mm256_set1_epi8(0x20);
-    let x80 = _mm256_set1_epi8(-128);
-    let x7f = _mm256_set1_epi8(0x7F);
-    let vlo = _mm256_set1_epi8(lo as i8);
-    // Ranks are below 64 and `len` at most 64: signed compares are exact.
-    let vlen = _mm256_set1_epi8(len.min(64) as i8);
     for ((bs, a), o) in b
         .windows(28)
         .step_by(24)
@@ -803,31 +852,122 @@ fn merge_joint_bf16_avx2(lo: u8, len: usize, a: &[u8], b: &[u8], out: &mut [u8])
         // SAFETY: the load reads the 32 bytes of `a`; unaligned loads have
         // no alignment requirement.
         let va = unsafe { _mm256_loadu_si256(a.as_ptr().cast()) };
-        let vb = spread6_avx2(bs);
-        // Byte-lane shifts by 16-bit shifts and masks.
-        let r = _mm256_and_si256(_mm256_srli_epi16::<2>(va), x3f);
-        let keep = _mm256_cmpgt_epi8(vlen, r);
-        let e = _mm256_and_si256(_mm256_add_epi8(vlo, r), keep);
-        let o0 = _mm256_or_si256(
-            _mm256_or_si256(
-                _mm256_and_si256(_mm256_slli_epi16::<7>(e), x80),
-                _mm256_slli_epi16::<5>(_mm256_and_si256(va, x03)),
-            ),
-            _mm256_and_si256(vb, x1f),
-        );
-        let o1 = _mm256_or_si256(
-            _mm256_slli_epi16::<2>(_mm256_and_si256(vb, x20)),
-            _mm256_and_si256(_mm256_srli_epi16::<1>(e), x7f),
-        );
-        let lo16 = _mm256_unpacklo_epi8(o0, o1);
-        let hi16 = _mm256_unpackhi_epi8(o0, o1);
-        let first = _mm256_permute2x128_si256::<0x20>(lo16, hi16);
-        let second = _mm256_permute2x128_si256::<0x31>(lo16, hi16);
+        let (o0, o1) = joint_top_bytes_avx2(va, spread6_avx2(bs), lo, len);
+        let [first, second] = interleave2_avx2(o0, o1);
         // SAFETY: two 32-byte stores into the 64 bytes of `o`; unaligned
         // stores have no alignment requirement.
         unsafe {
             _mm256_storeu_si256(o.as_mut_ptr().cast(), first);
             _mm256_storeu_si256(o.as_mut_ptr().add(32).cast(), second);
+        }
+    }
+    blocks * 32
+}
+
+/// The F32 joint merge ([`merge_joint_offset`] with exponents `lo..lo +
+/// len`) of planes `a`, `p1`, `p0` (one byte per element) and plane `b`
+/// still packed in 6 bits, into `out` (`n` elements of 4 bytes): with AVX2
+/// where the CPU has it, 32 elements per step with no unpacked copy of
+/// `b`, and the portable unpack-then-merge for the rest. Same output as
+/// unpacking `b` and merging.
+fn merge_joint_f32_packed(lo: u8, len: usize, planes: [&[u8]; 4], out: &mut [u8]) {
+    let done = merge_joint_f32_simd(lo, len, planes, out);
+    let [a, b, p1, p0] = planes;
+    let n = a.len();
+    if done < n {
+        // `done` is a multiple of 32: the rest of `b` starts on a byte.
+        let mut buf = vec![0u8; n - done];
+        unpack(&b[done * 6 / 8..], 6, &mut buf);
+        merge_joint_offset(
+            DType::F32,
+            lo,
+            len,
+            &[&a[done..], &buf, &p1[done..], &p0[done..]],
+            &mut out[done * 4..],
+        );
+    }
+}
+
+/// The AVX2 part of [`merge_joint_f32_packed`]: how many leading elements
+/// it merged (a multiple of 32; 0 without AVX2).
+fn merge_joint_f32_simd(lo: u8, len: usize, planes: [&[u8]; 4], out: &mut [u8]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::features().avx2 {
+        #[allow(unsafe_code)]
+        // SAFETY: `merge_joint_f32_avx2` needs only a CPU with AVX2, which
+        // `cpu::features()` has just checked.
+        return unsafe { merge_joint_f32_avx2(lo, len, planes, out) };
+    }
+    let _ = (lo, len, planes, out);
+    0
+}
+
+/// The kernel of [`merge_joint_f32_simd`]: per 32 elements, the top two
+/// bytes as for BF16 ([`joint_top_bytes_avx2`]), then the four byte planes
+/// interleaved: bytes 0-1 and 2-3 into 16-bit pairs, the pairs into 32-bit
+/// elements (all within 128-bit lanes), and the lanes put in order.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(unsafe_code)]
+fn merge_joint_f32_avx2(lo: u8, len: usize, planes: [&[u8]; 4], out: &mut [u8]) -> usize {
+    use std::arch::x86_64::*;
+    let [a, b, p1, p0] = planes;
+    let n = a.len().min(p1.len()).min(p0.len()).min(out.len() / 4);
+    let blocks = if b.len() >= 28 {
+        ((b.len() - 28) / 24 + 1).min(n / 32)
+    } else {
+        0
+    };
+    for ((((bs, a), p1), p0), o) in b
+        .windows(28)
+        .step_by(24)
+        .zip(a.chunks_exact(32))
+        .zip(p1.chunks_exact(32))
+        .zip(p0.chunks_exact(32))
+        .zip(out.chunks_exact_mut(128))
+        .take(blocks)
+    {
+        let (Ok(a), Ok(p1), Ok(p0)) = (
+            <&[u8; 32]>::try_from(a),
+            <&[u8; 32]>::try_from(p1),
+            <&[u8; 32]>::try_from(p0),
+        ) else {
+            break;
+        };
+        let (Ok(bs), Ok(o)) = (<&[u8; 28]>::try_from(bs), <&mut [u8; 128]>::try_from(o)) else {
+            break;
+        };
+        // SAFETY: the loads read the 32 bytes of `a`, `p1` and `p0`;
+        // unaligned loads have no alignment requirement.
+        let (va, v1, v0) = unsafe {
+            (
+                _mm256_loadu_si256(a.as_ptr().cast()),
+                _mm256_loadu_si256(p1.as_ptr().cast()),
+                _mm256_loadu_si256(p0.as_ptr().cast()),
+            )
+        };
+        let (o2, o3) = joint_top_bytes_avx2(va, spread6_avx2(bs), lo, len);
+        // Per 128-bit lane: 16-bit pairs (b0 b1) and (b2 b3) of elements
+        // 0-7 (lo) and 8-15 (hi) of the lane, then 32-bit elements.
+        let l01 = _mm256_unpacklo_epi8(v0, v1);
+        let h01 = _mm256_unpackhi_epi8(v0, v1);
+        let l23 = _mm256_unpacklo_epi8(o2, o3);
+        let h23 = _mm256_unpackhi_epi8(o2, o3);
+        // Lane k of each: elements 16k + (0-3, 4-7, 8-11, 12-15).
+        let e0 = _mm256_unpacklo_epi16(l01, l23);
+        let e1 = _mm256_unpackhi_epi16(l01, l23);
+        let e2 = _mm256_unpacklo_epi16(h01, h23);
+        let e3 = _mm256_unpackhi_epi16(h01, h23);
+        let r = [
+            _mm256_permute2x128_si256::<0x20>(e0, e1),
+            _mm256_permute2x128_si256::<0x20>(e2, e3),
+            _mm256_permute2x128_si256::<0x31>(e0, e1),
+            _mm256_permute2x128_si256::<0x31>(e2, e3),
+        ];
+        for (k, v) in r.into_iter().enumerate() {
+            // SAFETY: four 32-byte stores into the 128 bytes of `o`;
+            // unaligned stores have no alignment requirement.
+            unsafe { _mm256_storeu_si256(o.as_mut_ptr().add(32 * k).cast(), v) };
         }
     }
     blocks * 32
@@ -928,10 +1068,7 @@ fn merge_joint_f16_avx2(lo: u8, len: usize, a: &[u8], s: &[u8], l: &[u8], out: &
             _mm256_or_si256(sign, _mm256_slli_epi16::<2>(_mm256_and_si256(e, x1f))),
             _mm256_and_si256(va, x03),
         );
-        let lo16 = _mm256_unpacklo_epi8(vl, hi);
-        let hi16 = _mm256_unpackhi_epi8(vl, hi);
-        let first = _mm256_permute2x128_si256::<0x20>(lo16, hi16);
-        let second = _mm256_permute2x128_si256::<0x31>(lo16, hi16);
+        let [first, second] = interleave2_avx2(vl, hi);
         // SAFETY: two 32-byte stores into the 64 bytes of `o`; unaligned
         // stores have no alignment requirement.
         unsafe {
@@ -1103,8 +1240,8 @@ pub(crate) fn decode_chunk(
     }
     let consecutive = (1..map_len).all(|i| map[i] == map[0].wrapping_add(i as u8));
     if method == METHOD_JOINT && consecutive {
-        // The common cases of bf16 and fp16 weights: the sign-and-mantissa
-        // plane packed in 6 bits (BF16), the sign plane packed in 1 bit
+        // The common cases of float weights: the sign-and-mantissa plane
+        // packed in 6 bits (BF16, F32), the sign plane packed in 1 bit
         // (F16), read packed; the byte planes are read as they are. Other
         // codings take the general path below.
         let bytes = |s| plane_bytes(s, scratch, n);
@@ -1116,6 +1253,12 @@ pub(crate) fn decode_chunk(
             (DType::F16, Some(a), Src::Packed(s, 1, _)) => {
                 if let Some(l) = bytes(srcs[2]) {
                     merge_joint_f16_packed(map[0], map_len, a, s, l, out);
+                    return Ok(());
+                }
+            }
+            (DType::F32, Some(a), Src::Packed(b, 6, _)) => {
+                if let (Some(p1), Some(p0)) = (bytes(srcs[2]), bytes(srcs[3])) {
+                    merge_joint_f32_packed(map[0], map_len, [a, b, p1, p0], out);
                     return Ok(());
                 }
             }
@@ -1220,6 +1363,33 @@ mod tests {
             let done = merge_joint_f16_simd(lo, len, &a, s, l, &mut part);
             prop_assert_eq!(done % 32, 0);
             prop_assert_eq!(&part[..2 * done], &want[..2 * done]);
+        }
+
+        /// The fused F32 joint merge of a packed 6-bit plane (AVX2 where
+        /// this CPU and SCALEZIP_NO_SIMD allow it) gives what unpacking and
+        /// merging give, on any plane bytes and map.
+        #[test]
+        fn fused_f32_merge_equals_unpack_and_merge(
+            a in prop::collection::vec(any::<u8>(), 0..600),
+            p in prop::collection::vec(any::<u8>(), 1200),
+            bytes in prop::collection::vec(any::<u8>(), 450),
+            lo in any::<u8>(),
+            len in 1usize..=64,
+        ) {
+            let n = a.len();
+            let b = &bytes[..(n * 6).div_ceil(8)];
+            let (p1, p0) = (&p[..n], &p[600..600 + n]);
+            let mut plane = vec![0u8; n];
+            unpack(b, 6, &mut plane);
+            let mut want = vec![0u8; 4 * n];
+            merge_joint_offset(DType::F32, lo, len, &[&a, &plane, p1, p0], &mut want);
+            let mut got = vec![0xA5u8; 4 * n];
+            merge_joint_f32_packed(lo, len, [&a, b, p1, p0], &mut got);
+            prop_assert_eq!(&got, &want);
+            let mut part = vec![0u8; 4 * n];
+            let done = merge_joint_f32_simd(lo, len, [&a, b, p1, p0], &mut part);
+            prop_assert_eq!(done % 32, 0);
+            prop_assert_eq!(&part[..4 * done], &want[..4 * done]);
         }
 
         /// One-bit packing (eight values per multiply) writes what the
