@@ -725,41 +725,54 @@ fn decode_range_plane(src: &[u8], out: &mut [u8]) -> Result<usize, TensorError> 
     Ok(at + 4 + size)
 }
 
-/// The BF16 joint merge ([`merge_joint_offset`] with exponents `lo..lo +
-/// len`) of plane `a` (one byte per element) and plane `b` still packed in
-/// 6 bits (`ceil(n * 6 / 8)` bytes), into `out` (`n` elements): with AVX2
-/// where the CPU has it, 32 elements per step with no unpacked copy of
-/// `b`, and the portable unpack-then-merge for the rest. Same output as
-/// unpacking `b` and merging.
-fn merge_joint_bf16_packed(lo: u8, len: usize, a: &[u8], b: &[u8], out: &mut [u8]) {
-    let done = merge_joint_bf16_simd(lo, len, a, b, out);
-    let n = a.len();
+/// The joint merge ([`merge_joint_offset`] with exponents `lo..lo + len`)
+/// of `planes` in the joint layout's order, where plane 1 is still packed
+/// (6 bits for BF16 and F32, the sign's 1 bit for F16: `ceil(n * k / 8)`
+/// bytes) and the others hold one byte per element, into `out` (`n`
+/// elements): with AVX2 where the CPU has it, 32 elements per step with no
+/// unpacked copy of plane 1, and the portable unpack-then-merge for the
+/// rest. Same output as unpacking plane 1 and merging.
+fn merge_joint_packed(dtype: DType, lo: u8, len: usize, planes: &[&[u8]], out: &mut [u8]) {
+    let done = merge_joint_simd(dtype, lo, len, planes, out);
+    let n = planes[0].len();
     if done < n {
-        // `done` is a multiple of 32: the rest of `b` starts on a byte.
-        // (Under 64 elements, except without AVX2.)
+        // `done` is a multiple of 32 (0 without AVX2): the rest of plane 1
+        // starts on a byte.
+        let k = if dtype == DType::F16 { 1 } else { 6 };
         let mut buf = vec![0u8; n - done];
-        unpack(&b[done * 6 / 8..], 6, &mut buf);
+        unpack(&planes[1][done * k / 8..], k as u32, &mut buf);
+        let mut rest: [&[u8]; 4] = [&[]; 4];
+        for (i, (r, p)) in rest.iter_mut().zip(planes).enumerate() {
+            *r = if i == 1 { &buf } else { &p[done..] };
+        }
         merge_joint_offset(
-            DType::BF16,
+            dtype,
             lo,
             len,
-            &[&a[done..], &buf],
-            &mut out[done * 2..],
+            &rest[..planes.len()],
+            &mut out[done * dtype.itemsize()..],
         );
     }
 }
 
-/// The AVX2 part of [`merge_joint_bf16_packed`]: how many leading elements
-/// it merged (a multiple of 32; 0 without AVX2).
-fn merge_joint_bf16_simd(lo: u8, len: usize, a: &[u8], b: &[u8], out: &mut [u8]) -> usize {
+/// The AVX2 part of [`merge_joint_packed`]: how many leading elements it
+/// merged (a multiple of 32; 0 without AVX2 or for another dtype).
+fn merge_joint_simd(dtype: DType, lo: u8, len: usize, planes: &[&[u8]], out: &mut [u8]) -> usize {
     #[cfg(target_arch = "x86_64")]
     if crate::cpu::features().avx2 {
         #[allow(unsafe_code)]
-        // SAFETY: `merge_joint_bf16_avx2` needs only a CPU with AVX2, which
+        // SAFETY: the kernels need only a CPU with AVX2, which
         // `cpu::features()` has just checked.
-        return unsafe { merge_joint_bf16_avx2(lo, len, a, b, out) };
+        return unsafe {
+            match (dtype, planes) {
+                (DType::BF16, &[a, b]) => merge_joint_bf16_avx2(lo, len, a, b, out),
+                (DType::F16, &[a, s, l]) => merge_joint_f16_avx2(lo, len, a, s, l, out),
+                (DType::F32, &[a, b, p1, p0]) => merge_joint_f32_avx2(lo, len, [a, b, p1, p0], out),
+                _ => 0,
+            }
+        };
     }
-    let _ = (lo, len, a, b, out);
+    let _ = (dtype, lo, len, planes, out);
     0
 }
 
@@ -823,7 +836,7 @@ fn interleave2_avx2(
     ]
 }
 
-/// The kernel of [`merge_joint_bf16_simd`]: per 32 elements, `b`'s 24
+/// The BF16 kernel of [`merge_joint_simd`]: per 32 elements, `b`'s 24
 /// bytes are unpacked as [`unpack6_avx2`] does, the two bytes of each
 /// element built by [`joint_top_bytes_avx2`], then interleaved.
 #[cfg(target_arch = "x86_64")]
@@ -864,45 +877,7 @@ fn merge_joint_bf16_avx2(lo: u8, len: usize, a: &[u8], b: &[u8], out: &mut [u8])
     blocks * 32
 }
 
-/// The F32 joint merge ([`merge_joint_offset`] with exponents `lo..lo +
-/// len`) of planes `a`, `p1`, `p0` (one byte per element) and plane `b`
-/// still packed in 6 bits, into `out` (`n` elements of 4 bytes): with AVX2
-/// where the CPU has it, 32 elements per step with no unpacked copy of
-/// `b`, and the portable unpack-then-merge for the rest. Same output as
-/// unpacking `b` and merging.
-fn merge_joint_f32_packed(lo: u8, len: usize, planes: [&[u8]; 4], out: &mut [u8]) {
-    let done = merge_joint_f32_simd(lo, len, planes, out);
-    let [a, b, p1, p0] = planes;
-    let n = a.len();
-    if done < n {
-        // `done` is a multiple of 32: the rest of `b` starts on a byte.
-        let mut buf = vec![0u8; n - done];
-        unpack(&b[done * 6 / 8..], 6, &mut buf);
-        merge_joint_offset(
-            DType::F32,
-            lo,
-            len,
-            &[&a[done..], &buf, &p1[done..], &p0[done..]],
-            &mut out[done * 4..],
-        );
-    }
-}
-
-/// The AVX2 part of [`merge_joint_f32_packed`]: how many leading elements
-/// it merged (a multiple of 32; 0 without AVX2).
-fn merge_joint_f32_simd(lo: u8, len: usize, planes: [&[u8]; 4], out: &mut [u8]) -> usize {
-    #[cfg(target_arch = "x86_64")]
-    if crate::cpu::features().avx2 {
-        #[allow(unsafe_code)]
-        // SAFETY: `merge_joint_f32_avx2` needs only a CPU with AVX2, which
-        // `cpu::features()` has just checked.
-        return unsafe { merge_joint_f32_avx2(lo, len, planes, out) };
-    }
-    let _ = (lo, len, planes, out);
-    0
-}
-
-/// The kernel of [`merge_joint_f32_simd`]: per 32 elements, the top two
+/// The F32 kernel of [`merge_joint_simd`]: per 32 elements, the top two
 /// bytes as for BF16 ([`joint_top_bytes_avx2`]), then the four byte planes
 /// interleaved: bytes 0-1 and 2-3 into 16-bit pairs, the pairs into 32-bit
 /// elements (all within 128-bit lanes), and the lanes put in order.
@@ -973,45 +948,7 @@ fn merge_joint_f32_avx2(lo: u8, len: usize, planes: [&[u8]; 4], out: &mut [u8]) 
     blocks * 32
 }
 
-/// The F16 joint merge ([`merge_joint_offset`] with exponents `lo..lo +
-/// len`) of planes `a` (rank and top mantissa bits) and `l` (low byte), one
-/// byte per element, and the sign plane `s` still packed in one bit
-/// (`ceil(n / 8)` bytes), into `out` (`n` elements): with AVX2 where the
-/// CPU has it, 32 elements per step with no unpacked copy of `s`, and the
-/// portable unpack-then-merge for the rest. Same output as unpacking `s`
-/// and merging.
-fn merge_joint_f16_packed(lo: u8, len: usize, a: &[u8], s: &[u8], l: &[u8], out: &mut [u8]) {
-    let done = merge_joint_f16_simd(lo, len, a, s, l, out);
-    let n = a.len();
-    if done < n {
-        // `done` is a multiple of 32: the rest of `s` starts on a byte.
-        let mut buf = vec![0u8; n - done];
-        unpack(&s[done / 8..], 1, &mut buf);
-        merge_joint_offset(
-            DType::F16,
-            lo,
-            len,
-            &[&a[done..], &buf, &l[done..]],
-            &mut out[done * 2..],
-        );
-    }
-}
-
-/// The AVX2 part of [`merge_joint_f16_packed`]: how many leading elements
-/// it merged (a multiple of 32; 0 without AVX2).
-fn merge_joint_f16_simd(lo: u8, len: usize, a: &[u8], s: &[u8], l: &[u8], out: &mut [u8]) -> usize {
-    #[cfg(target_arch = "x86_64")]
-    if crate::cpu::features().avx2 {
-        #[allow(unsafe_code)]
-        // SAFETY: `merge_joint_f16_avx2` needs only a CPU with AVX2, which
-        // `cpu::features()` has just checked.
-        return unsafe { merge_joint_f16_avx2(lo, len, a, s, l, out) };
-    }
-    let _ = (lo, len, a, s, l, out);
-    0
-}
-
-/// The kernel of [`merge_joint_f16_simd`]: per 32 elements, the 4 sign
+/// The F16 kernel of [`merge_joint_simd`]: per 32 elements, the 4 sign
 /// bytes are spread one bit per byte lane (broadcast, a shuffle giving lane
 /// `j` byte `j / 8`, then a test of bit `j % 8`), and the two bytes of each
 /// element built as [`merge_joint_offset`] builds them ([`super::planes`]'s
@@ -1245,24 +1182,19 @@ pub(crate) fn decode_chunk(
         // (F16), read packed; the byte planes are read as they are. Other
         // codings take the general path below.
         let bytes = |s| plane_bytes(s, scratch, n);
-        match (dtype, bytes(srcs[0]), srcs[1]) {
-            (DType::BF16, Some(a), Src::Packed(b, 6, _)) => {
-                merge_joint_bf16_packed(map[0], map_len, a, b, out);
+        if let Src::Packed(packed, bits, _) = srcs[1] {
+            let mut planes: [&[u8]; 4] = [packed; 4];
+            let mut fused = bits == if dtype == DType::F16 { 1 } else { 6 };
+            for i in [0, 2, 3].into_iter().filter(|&i| i < k) {
+                match bytes(srcs[i]) {
+                    Some(p) => planes[i] = p,
+                    None => fused = false,
+                }
+            }
+            if fused {
+                merge_joint_packed(dtype, map[0], map_len, &planes[..k], out);
                 return Ok(());
             }
-            (DType::F16, Some(a), Src::Packed(s, 1, _)) => {
-                if let Some(l) = bytes(srcs[2]) {
-                    merge_joint_f16_packed(map[0], map_len, a, s, l, out);
-                    return Ok(());
-                }
-            }
-            (DType::F32, Some(a), Src::Packed(b, 6, _)) => {
-                if let (Some(p1), Some(p0)) = (bytes(srcs[2]), bytes(srcs[3])) {
-                    merge_joint_f32_packed(map[0], map_len, [a, b, p1, p0], out);
-                    return Ok(());
-                }
-            }
-            _ => {}
         }
     }
     for s in &mut srcs[..k] {
@@ -1313,63 +1245,13 @@ mod tests {
             prop_assert_eq!(back, plane);
         }
 
-        /// The fused BF16 joint merge of a packed plane (AVX2 where this
-        /// CPU and SCALEZIP_NO_SIMD allow it) gives what unpacking and
-        /// merging give, on any plane bytes and map.
+        /// The fused joint merges with plane 1 read packed (AVX2 where
+        /// this CPU and SCALEZIP_NO_SIMD allow it) give what unpacking it
+        /// and merging give, for BF16, F16 and F32, on any plane bytes and
+        /// map; the SIMD part alone covers a prefix of whole 32-element
+        /// steps.
         #[test]
-        fn fused_bf16_merge_equals_unpack_and_merge(
-            a in prop::collection::vec(any::<u8>(), 0..600),
-            bytes in prop::collection::vec(any::<u8>(), 450),
-            lo in any::<u8>(),
-            len in 1usize..=64,
-        ) {
-            let n = a.len();
-            let b = &bytes[..(n * 6).div_ceil(8)];
-            let mut plane = vec![0u8; n];
-            unpack(b, 6, &mut plane);
-            let mut want = vec![0u8; 2 * n];
-            merge_joint_offset(DType::BF16, lo, len, &[&a, &plane], &mut want);
-            let mut got = vec![0xA5u8; 2 * n];
-            merge_joint_bf16_packed(lo, len, &a, b, &mut got);
-            prop_assert_eq!(&got, &want);
-            // The SIMD part alone covers a prefix of whole 32-element steps.
-            let mut part = vec![0u8; 2 * n];
-            let done = merge_joint_bf16_simd(lo, len, &a, b, &mut part);
-            prop_assert_eq!(done % 32, 0);
-            prop_assert_eq!(&part[..2 * done], &want[..2 * done]);
-        }
-
-        /// The fused F16 joint merge of a packed sign plane (AVX2 where
-        /// this CPU and SCALEZIP_NO_SIMD allow it) gives what unpacking and
-        /// merging give, on any plane bytes and map.
-        #[test]
-        fn fused_f16_merge_equals_unpack_and_merge(
-            a in prop::collection::vec(any::<u8>(), 0..600),
-            l in prop::collection::vec(any::<u8>(), 600),
-            bytes in prop::collection::vec(any::<u8>(), 75),
-            lo in any::<u8>(),
-            len in 1usize..=64,
-        ) {
-            let n = a.len();
-            let (s, l) = (&bytes[..n.div_ceil(8)], &l[..n]);
-            let mut plane = vec![0u8; n];
-            unpack(s, 1, &mut plane);
-            let mut want = vec![0u8; 2 * n];
-            merge_joint_offset(DType::F16, lo, len, &[&a, &plane, l], &mut want);
-            let mut got = vec![0xA5u8; 2 * n];
-            merge_joint_f16_packed(lo, len, &a, s, l, &mut got);
-            prop_assert_eq!(&got, &want);
-            let mut part = vec![0u8; 2 * n];
-            let done = merge_joint_f16_simd(lo, len, &a, s, l, &mut part);
-            prop_assert_eq!(done % 32, 0);
-            prop_assert_eq!(&part[..2 * done], &want[..2 * done]);
-        }
-
-        /// The fused F32 joint merge of a packed 6-bit plane (AVX2 where
-        /// this CPU and SCALEZIP_NO_SIMD allow it) gives what unpacking and
-        /// merging give, on any plane bytes and map.
-        #[test]
-        fn fused_f32_merge_equals_unpack_and_merge(
+        fn fused_joint_merges_equal_unpack_and_merge(
             a in prop::collection::vec(any::<u8>(), 0..600),
             p in prop::collection::vec(any::<u8>(), 1200),
             bytes in prop::collection::vec(any::<u8>(), 450),
@@ -1377,19 +1259,28 @@ mod tests {
             len in 1usize..=64,
         ) {
             let n = a.len();
-            let b = &bytes[..(n * 6).div_ceil(8)];
-            let (p1, p0) = (&p[..n], &p[600..600 + n]);
-            let mut plane = vec![0u8; n];
-            unpack(b, 6, &mut plane);
-            let mut want = vec![0u8; 4 * n];
-            merge_joint_offset(DType::F32, lo, len, &[&a, &plane, p1, p0], &mut want);
-            let mut got = vec![0xA5u8; 4 * n];
-            merge_joint_f32_packed(lo, len, [&a, b, p1, p0], &mut got);
-            prop_assert_eq!(&got, &want);
-            let mut part = vec![0u8; 4 * n];
-            let done = merge_joint_f32_simd(lo, len, [&a, b, p1, p0], &mut part);
-            prop_assert_eq!(done % 32, 0);
-            prop_assert_eq!(&part[..4 * done], &want[..4 * done]);
+            for (dtype, k) in [(DType::BF16, 6), (DType::F16, 1), (DType::F32, 6)] {
+                let packed = &bytes[..(n * k).div_ceil(8)];
+                let mut plane = vec![0u8; n];
+                unpack(packed, k as u32, &mut plane);
+                let byte_planes = [&p[..n], &p[600..600 + n]];
+                let np = joint_planes(dtype).unwrap();
+                let mut planes: Vec<&[u8]> = vec![&a, packed];
+                planes.extend(&byte_planes[..np - 2]);
+                let mut unpacked = planes.clone();
+                unpacked[1] = &plane;
+                let size = n * dtype.itemsize();
+                let mut want = vec![0u8; size];
+                merge_joint_offset(dtype, lo, len, &unpacked, &mut want);
+                let mut got = vec![0xA5u8; size];
+                merge_joint_packed(dtype, lo, len, &planes, &mut got);
+                prop_assert_eq!(&got, &want, "{:?}", dtype);
+                let mut part = vec![0u8; size];
+                let done = merge_joint_simd(dtype, lo, len, &planes, &mut part);
+                prop_assert_eq!(done % 32, 0);
+                let m = done * dtype.itemsize();
+                prop_assert_eq!(&part[..m], &want[..m], "{:?}", dtype);
+            }
         }
 
         /// One-bit packing (eight values per multiply) writes what the
