@@ -14,196 +14,21 @@
 //!   faults in 2 MiB at a time (Linux; only an advice, silently refused
 //!   where THP is off);
 //! - the decoder only ever sees initialised memory: the object is zeroed a
-//!   [`ZERO_CHUNK`] ahead of the decoder, while that chunk is about to be
+//!   chunk (`bytes_out::ZERO_CHUNK`) ahead of the decoder, while that chunk is about to be
 //!   written anyway and stays in cache;
 //! - when it fills up it grows with `_PyBytes_Resize` (a `realloc`, which
 //!   moves big blocks by remapping pages, not copying), and at the end it is
 //!   trimmed the same way; an exact size hint means neither happens.
 //!
-//! `_PyBytes_Resize` is not in the stable ABI, which is why the extension is
-//! built per Python version rather than as abi3 (docs/design.md).
+//! The object is a [`BytesOut`] (`bytes_out.rs`).
 use crate::buffer::ByteView;
+use crate::bytes_out::BytesOut;
 use crate::errors::inflate_err;
 use crate::format_from;
 use crate::gil::run;
-use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use scalezip_core::container;
-use scalezip_core::inflate::OutputBuffer;
-use scalezip_core::InflateError;
-use std::os::raw::c_int;
-
-extern "C" {
-    // CPython's resize of a bytes object that has a single reference
-    // (ours, before it is returned): realloc of the object. Exported by
-    // every CPython 3 and declared in cpython/bytesobject.h, outside the
-    // limited API; pyo3-ffi keeps its own declaration private.
-    fn _PyBytes_Resize(bytes: *mut *mut ffi::PyObject, newsize: ffi::Py_ssize_t) -> c_int;
-}
-
-/// How far ahead of the decoder the output is zeroed: small enough to stay
-/// in L2 until the decoder writes it, big enough that the decoder's pause at
-/// each chunk end (its careful loop over the last few hundred bytes) costs
-/// nothing measurable.
-const ZERO_CHUNK: usize = 256 * 1024;
-
-/// Outputs at least this big are advised to use huge pages.
-const HUGE_PAGE_MIN: usize = 4 << 20;
-
-/// Advise the kernel to back `[ptr, ptr + len)` with transparent huge pages:
-/// 512x fewer page faults on first touch. Only an advice: errors (THP off,
-/// an old kernel) change nothing but speed, so they are ignored.
-#[cfg(target_os = "linux")]
-fn advise_huge_pages(ptr: *mut u8, len: usize) {
-    const MADV_HUGEPAGE: c_int = 14;
-    extern "C" {
-        fn madvise(addr: *mut std::ffi::c_void, len: usize, advice: c_int) -> c_int;
-    }
-    if len < HUGE_PAGE_MIN {
-        return;
-    }
-    // Rounded outwards, to cover the whole mapping of a big allocation:
-    // malloc serves it with its own mmap, starting in the page of the
-    // object's header and ending at the page after its data (the +1 is
-    // CPython's trailing NUL). Advising only part of it would split the
-    // mapping in two, and `realloc` (mremap) cannot move a split mapping:
-    // growing would then copy.
-    let start = ptr as usize & !4095;
-    let end = (ptr as usize + len + 1 + 4095) & !4095;
-    {
-        // SAFETY: MADV_HUGEPAGE changes no contents or mapping, whatever
-        // the range (pages of other allocations included); it only tells
-        // the kernel how to back them.
-        unsafe {
-            madvise(start as *mut std::ffi::c_void, end - start, MADV_HUGEPAGE);
-        }
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn advise_huge_pages(_ptr: *mut u8, _len: usize) {}
-
-/// A `bytes` object under construction, as an [`OutputBuffer`]. It holds
-/// the only reference to the object until [`BytesOut::finish`] hands it
-/// over, so writing into it (even with the GIL released) is invisible to
-/// Python, as it is for C code that fills `PyBytes_FromStringAndSize(NULL,
-/// n)`.
-struct BytesOut {
-    /// Owned reference; null only after a failed resize (then `error` is set).
-    obj: *mut ffi::PyObject,
-    /// The object's data and size.
-    data: *mut u8,
-    cap: usize,
-    /// `data[..init]` has been written (zeroed at least): what the decoder sees.
-    init: usize,
-    /// The Python exception of a failed resize, raised instead of the
-    /// decoder's error that it caused.
-    error: Option<PyErr>,
-}
-
-// SAFETY: the object is private to this call (refcount 1, never shared), so
-// moving the builder to the thread that runs with the GIL released is
-// sound; every CPython call on it (resize, decref) attaches to the
-// interpreter first.
-unsafe impl Send for BytesOut {}
-
-impl BytesOut {
-    /// An uninitialised bytes object of `cap` bytes (at least 1 KiB, so it
-    /// is never one of CPython's shared singletons).
-    fn new(py: Python<'_>, cap: usize) -> PyResult<Self> {
-        let cap = cap.max(1024);
-        let size = ffi::Py_ssize_t::try_from(cap)
-            .map_err(|_| pyo3::exceptions::PyMemoryError::new_err(()))?;
-        // SAFETY: NULL contents ask CPython for an uninitialised object of
-        // `size` bytes; we hold the GIL.
-        let obj = unsafe { ffi::PyBytes_FromStringAndSize(std::ptr::null(), size) };
-        if obj.is_null() {
-            return Err(PyErr::fetch(py));
-        }
-        // SAFETY: `obj` is a live bytes object.
-        let data = unsafe { ffi::PyBytes_AsString(obj) }.cast::<u8>();
-        advise_huge_pages(data, cap);
-        let mut b = BytesOut {
-            obj,
-            data,
-            cap,
-            init: 0,
-            error: None,
-        };
-        b.zero_ahead();
-        Ok(b)
-    }
-
-    /// Zero the next chunk, making it visible to the decoder.
-    fn zero_ahead(&mut self) {
-        let n = ZERO_CHUNK.min(self.cap - self.init);
-        // SAFETY: `init + n <= cap`: inside the object's data.
-        unsafe { std::ptr::write_bytes(self.data.add(self.init), 0, n) };
-        self.init += n;
-    }
-
-    /// Resize the object to `size` bytes (with the GIL). On failure the
-    /// object is gone and the Python exception is returned.
-    fn resize(&mut self, size: usize) -> PyResult<()> {
-        Python::attach(|py| {
-            let newsize = ffi::Py_ssize_t::try_from(size)
-                .map_err(|_| pyo3::exceptions::PyMemoryError::new_err(()))?;
-            // SAFETY: `obj` is a bytes object with one reference (ours);
-            // on failure CPython frees it, nulls `obj` and sets an error.
-            if unsafe { _PyBytes_Resize(&mut self.obj, newsize) } != 0 {
-                self.obj = std::ptr::null_mut();
-                return Err(PyErr::fetch(py));
-            }
-            // SAFETY: `obj` is again a live bytes object of `size` bytes.
-            self.data = unsafe { ffi::PyBytes_AsString(self.obj) }.cast::<u8>();
-            self.cap = size;
-            self.init = self.init.min(size);
-            Ok(())
-        })
-    }
-
-    /// The finished object: the first `n` bytes.
-    fn finish(mut self, py: Python<'_>, n: usize) -> PyResult<Bound<'_, PyBytes>> {
-        if n != self.cap {
-            self.resize(n)?;
-        }
-        let obj = std::mem::replace(&mut self.obj, std::ptr::null_mut());
-        // SAFETY: `obj` is an owned reference to a bytes object, handed over.
-        Ok(unsafe { Bound::from_owned_ptr(py, obj).cast_into_unchecked::<PyBytes>() })
-    }
-}
-
-impl OutputBuffer for BytesOut {
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        // SAFETY: `data[..init]` is initialised memory of the object, which
-        // only this builder can reach; `&mut self` makes this the only view.
-        unsafe { std::slice::from_raw_parts_mut(self.data, self.init) }
-    }
-
-    fn grow(&mut self, _keep: usize) -> Result<(), InflateError> {
-        if self.init == self.cap {
-            let new_cap = self.cap.saturating_add(self.cap.max(64 * 1024));
-            if let Err(e) = self.resize(new_cap) {
-                self.error = Some(e);
-                return Err(InflateError::OutputTooSmall { capacity: self.cap });
-            }
-            advise_huge_pages(self.data, self.cap);
-        }
-        self.zero_ahead();
-        Ok(())
-    }
-}
-
-impl Drop for BytesOut {
-    fn drop(&mut self) {
-        if !self.obj.is_null() {
-            let obj = self.obj;
-            // SAFETY: an owned reference never handed over: release it.
-            Python::attach(|_| unsafe { ffi::Py_DECREF(obj) });
-        }
-    }
-}
 
 /// One-shot decompression of one stream. Returns `(data, consumed)` where
 /// `consumed` is the length of the stream within the input. `bufsize` is
@@ -236,7 +61,7 @@ fn decompress<'py>(
         container::decompress_to(s, fmt, window_bits, &mut out)
     }) {
         Ok((n, used)) => Ok((out.finish(py, n)?, used)),
-        Err(e) => Err(match out.error.take() {
+        Err(e) => Err(match out.take_error() {
             Some(alloc) => alloc,
             None => inflate_err(py, e, "decompressing data"),
         }),

@@ -8,6 +8,7 @@
 //! (`python/scalezip/zlib.py`, `gzip.py`) holds the user-facing API and maps
 //! stdlib arguments (wbits forms, flush modes) onto these calls.
 mod buffer;
+mod bytes_out;
 mod cm;
 mod deflate;
 mod entropy;

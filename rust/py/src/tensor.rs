@@ -8,10 +8,12 @@
 //! Errors: `ValueError` for bad arguments, `scalezip._errors.TensorError`
 //! for bad data.
 use crate::buffer::{ByteView, ByteViewMut};
+use crate::bytes_out::BytesOut;
 use crate::errors::tensor_err;
 use crate::gil::run;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use scalezip_core::inflate::OutputBuffer;
 use scalezip_core::tensor::{self, DType, Method, Options, TensorError};
 
 fn dtype_arg(py: Python<'_>, name: &str) -> PyResult<DType> {
@@ -59,20 +61,19 @@ fn tensor_encode<'py>(
     opts.validate().map_err(|e| tensor_err(py, e))?;
     let v = ByteView::new(data)?;
     let s = v.as_slice();
-    // One thread: the frames coded straight into one buffer; several: a
-    // buffer per chunk (coded in parallel), copied once, into the result.
-    let frames = run(py, s.len(), || {
-        if threads == 1 {
-            let mut out = Vec::new();
-            tensor::encode_to(s, dtype, &opts, &mut out).map(|()| vec![out])
-        } else {
-            tensor::encode_frames(s, dtype, &opts)
-        }
-    })
-    .map_err(|e| tensor_err(py, e))?;
-    let size: usize = frames.iter().map(Vec::len).sum();
     let head = prefix.map(ByteView::new).transpose()?;
     let head = head.as_ref().map_or(&[][..], ByteView::as_slice);
+    // The frames are coded straight into the result (huge pages where it
+    // is big), at the prefix's end: no frame is built apart and copied,
+    // and the only fresh memory touched is the result's.
+    let max = tensor::max_encoded_len(s.len(), dtype, chunk_elems);
+    let mut out = BytesOut::new(py, head.len() + max)?;
+    out.zero_all();
+    let buf = out.as_mut_slice();
+    buf[..head.len()].copy_from_slice(head);
+    let body = &mut buf[head.len()..];
+    let size = run(py, s.len(), || tensor::encode_into(s, dtype, &opts, body))
+        .map_err(|e| tensor_err(py, e))?;
     let tail = match suffix {
         Some(f) => Some(f.call1((size,))?),
         None => None,
@@ -80,16 +81,12 @@ fn tensor_encode<'py>(
     let tail = tail.as_ref().map(ByteView::new).transpose()?;
     let tail = tail.as_ref().map_or(&[][..], ByteView::as_slice);
     let total = head.len() + size + tail.len();
-    PyBytes::new_with(py, total, |buf| {
-        let mut at = head.len();
-        buf[..at].copy_from_slice(head);
-        for f in &frames {
-            buf[at..at + f.len()].copy_from_slice(f);
-            at += f.len();
-        }
-        buf[at..].copy_from_slice(tail);
-        Ok(())
-    })
+    if total > out.as_mut_slice().len() {
+        out.resize(total)?;
+        out.zero_all();
+    }
+    out.as_mut_slice()[head.len() + size..total].copy_from_slice(tail);
+    out.finish(py, total)
 }
 
 /// Decode `frames` (whole chunk frames) into the writable buffer `out`,

@@ -159,43 +159,13 @@ fn sample_chunks(data: &[u8], chunk_bytes: usize, itemsize: usize) -> Vec<&[u8]>
 /// plane of each chunk is then stored, run-length or Huffman-coded,
 /// whichever is smallest.
 pub fn encode(data: &[u8], dtype: DType, opts: &Options) -> Result<Vec<u8>, TensorError> {
-    let mut out = Vec::new();
-    encode_to(data, dtype, opts, &mut out)?;
+    let mut out = vec![0u8; max_encoded_len(data.len(), dtype, opts.chunk_elems)];
+    let n = encode_into(data, dtype, opts, &mut out)?;
+    out.truncate(n);
     Ok(out)
 }
 
-/// [`encode`], appending the frames to `out`. On one thread the chunks
-/// are coded straight into `out` (no frame is built apart and copied);
-/// on several, each chunk is coded apart and the frames appended in order.
-pub fn encode_to(
-    data: &[u8],
-    dtype: DType,
-    opts: &Options,
-    out: &mut Vec<u8>,
-) -> Result<(), TensorError> {
-    opts.validate()?;
-    whole_elements(data.len(), dtype)?;
-    let chunk_bytes = opts.chunk_elems * dtype.itemsize();
-    if opts.threads == 1 || data.len() <= chunk_bytes {
-        let layout = choose_layout(data, dtype, opts);
-        let mut planes = Vec::new();
-        // A chunk costs at most its size plus a method byte and a frame
-        // header: reserving that bound up front never reallocates (and
-        // pages the coder does not reach are never touched).
-        let chunks = data.len().div_ceil(chunk_bytes);
-        out.reserve(data.len() + chunks * (FRAME_HEADER_SIZE + 1) + 256);
-        for c in data.chunks(chunk_bytes) {
-            encode_frame(c, dtype, opts, layout, &mut planes, out);
-        }
-        return Ok(());
-    }
-    for f in encode_frames(data, dtype, opts)? {
-        out.extend_from_slice(&f);
-    }
-    Ok(())
-}
-
-/// The layout [`encode_to`] codes every chunk of `data` with.
+/// The layout [`encode_into`] codes every chunk of `data` with.
 fn choose_layout(data: &[u8], dtype: DType, opts: &Options) -> u8 {
     let chunk_bytes = opts.chunk_elems * dtype.itemsize();
     codec::layout_for(
@@ -224,36 +194,72 @@ fn encode_frame(
     out[at + 4..at + 8].copy_from_slice(&checksum::crc32(0, c).to_le_bytes());
 }
 
-/// [`encode`], returning the frames one by one (to be written out, or
-/// copied into a buffer of their total size, without concatenating them
-/// first).
-pub fn encode_frames(
+/// Most bytes [`encode`] can produce for `data_len` bytes in chunks of
+/// `chunk_elems` elements of `dtype`: per chunk, its size, a method byte
+/// and a frame header (a chunk that codes badly is stored).
+pub fn max_encoded_len(data_len: usize, dtype: DType, chunk_elems: usize) -> usize {
+    let chunk_bytes = chunk_elems.max(1) * dtype.itemsize();
+    data_len + data_len.div_ceil(chunk_bytes) * (FRAME_HEADER_SIZE + 1)
+}
+
+/// [`encode`] into `out`, which must hold at least [`max_encoded_len`]
+/// bytes; returns how many of them the frames take (from the start), the
+/// same bytes [`encode`] returns.
+///
+/// Why: fresh memory costs a page fault per 4 KiB on first touch (several
+/// microseconds each in a VM), so coding every chunk into a buffer of its
+/// own and joining them touches twice the output in new pages. Here each
+/// thread codes its chunks into one scratch buffer it reuses, and copies
+/// each frame into `out` at the chunk's worst-case offset (`i` times the
+/// largest frame), so the threads write disjoint slots; then the frames
+/// are moved down, in order, to close the gaps (a copy within pages
+/// already touched). On one thread each frame goes straight to its final
+/// place.
+pub fn encode_into(
     data: &[u8],
     dtype: DType,
     opts: &Options,
-) -> Result<Vec<Vec<u8>>, TensorError> {
+    out: &mut [u8],
+) -> Result<usize, TensorError> {
     opts.validate()?;
     whole_elements(data.len(), dtype)?;
+    if out.len() < max_encoded_len(data.len(), dtype, opts.chunk_elems) {
+        return Err(TensorError::BadArgument(
+            "the output buffer is smaller than max_encoded_len",
+        ));
+    }
     let chunk_bytes = opts.chunk_elems * dtype.itemsize();
     let layout = choose_layout(data, dtype, opts);
-    let one = |planes: &mut Vec<Vec<u8>>, c: &[u8]| {
-        let mut frame = Vec::with_capacity(c.len() + FRAME_HEADER_SIZE + 256);
-        encode_frame(c, dtype, opts, layout, planes, &mut frame);
-        frame
+    let code = |scratch: &mut (Vec<Vec<u8>>, Vec<u8>), c: &[u8], slot: &mut [u8]| {
+        let (planes, frame) = scratch;
+        frame.clear();
+        encode_frame(c, dtype, opts, layout, planes, frame);
+        // A frame never exceeds its chunk's bound (checked by
+        // `max_encoded_len`'s sum): the slot holds it.
+        slot[..frame.len()].copy_from_slice(frame);
+        frame.len()
     };
-    let frames: Vec<Vec<u8>> = if opts.threads == 1 || data.len() <= chunk_bytes {
-        let mut planes = Vec::new();
-        data.chunks(chunk_bytes)
-            .map(|c| one(&mut planes, c))
+    if opts.threads == 1 || data.len() <= chunk_bytes {
+        let mut scratch = (Vec::new(), Vec::new());
+        let mut at = 0;
+        for c in data.chunks(chunk_bytes) {
+            at += code(&mut scratch, c, &mut out[at..]);
+        }
+        return Ok(at);
+    }
+    let slot = chunk_bytes + FRAME_HEADER_SIZE + 1;
+    let lens: Vec<usize> = in_pool(opts.threads, || {
+        data.par_chunks(chunk_bytes)
+            .zip(out.par_chunks_mut(slot))
+            .map_init(|| (Vec::new(), Vec::new()), |s, (c, o)| code(s, c, o))
             .collect()
-    } else {
-        in_pool(opts.threads, || {
-            data.par_chunks(chunk_bytes)
-                .map_init(Vec::new, one)
-                .collect()
-        })
-    };
-    Ok(frames)
+    });
+    let mut at = 0;
+    for (i, len) in lens.into_iter().enumerate() {
+        out.copy_within(i * slot..i * slot + len, at);
+        at += len;
+    }
+    Ok(at)
 }
 
 /// A located frame: the recorded CRC-32 and the payload.

@@ -136,6 +136,52 @@ fn f16_weights_take_the_joint_layout() {
 }
 
 #[test]
+fn encode_into_writes_what_encode_returns() {
+    // Threads write frames into worst-case slots and close the gaps after:
+    // the bytes are the frames coded one after another, for any thread count, chunk size (a short
+    // last chunk included), data that stores (random) or codes, and a
+    // buffer of exactly max_encoded_len; a smaller one is refused.
+    let mut x = 7u64;
+    let noise: Vec<u8> = (0..60_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let bf = to_bf16(&weights_f32(70_001, 3));
+    for (data, dtype) in [
+        (&bf, DType::BF16),
+        (&noise, DType::F32),
+        (&noise, DType::U8),
+    ] {
+        for threads in [1, 0, 3] {
+            for chunk_elems in [1024, 4096, DEFAULT_CHUNK_ELEMS] {
+                let opts = Options {
+                    chunk_elems,
+                    threads,
+                    ..Options::default()
+                };
+                // The reference: each chunk's frame in turn, appended.
+                let layout = choose_layout(data, dtype, &opts);
+                let mut want = Vec::new();
+                let mut planes = Vec::new();
+                for c in data.chunks(chunk_elems * dtype.itemsize()) {
+                    encode_frame(c, dtype, &opts, layout, &mut planes, &mut want);
+                }
+                assert_eq!(encode(data, dtype, &opts).unwrap(), want);
+                let mut out = vec![0xEEu8; max_encoded_len(data.len(), dtype, chunk_elems)];
+                let n = encode_into(data, dtype, &opts, &mut out).unwrap();
+                assert_eq!(&out[..n], &want[..], "{dtype:?} {threads} {chunk_elems}");
+                out.pop();
+                assert!(encode_into(data, dtype, &opts, &mut out).is_err());
+            }
+        }
+    }
+}
+
+#[test]
 fn output_does_not_depend_on_threads() {
     let bf = to_bf16(&weights_f32(200_000, 2));
     let opts = |threads| Options {
