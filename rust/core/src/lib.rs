@@ -41,6 +41,7 @@ pub mod huffman;
 pub mod inflate;
 pub mod lz77;
 pub mod lzw;
+pub mod mem;
 pub mod parallel;
 pub mod quant;
 pub mod rangecoder;

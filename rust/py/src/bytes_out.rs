@@ -143,6 +143,21 @@ impl BytesOut {
     }
 
     /// The finished object: the first `n` bytes.
+    /// A `bytes` copy of `src`, in memory advised to use huge pages when
+    /// it is big (so the copy faults in 2 MiB at a time): for results
+    /// built in a `Vec` by code that cannot write into the object itself.
+    pub(crate) fn copy_of<'py>(py: Python<'py>, src: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        if src.len() < HUGE_PAGE_MIN {
+            return Ok(PyBytes::new(py, src));
+        }
+        let mut b = BytesOut::new(py, src.len())?;
+        // SAFETY: `data` has room for `cap >= src.len()` bytes, and `src`
+        // (a Rust slice) cannot overlap the object we just created.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), b.data, src.len()) };
+        b.init = b.init.max(src.len());
+        b.finish(py, src.len())
+    }
+
     /// The Python exception of a failed resize during decoding, if any:
     /// raised instead of the decoder's error that it caused.
     pub(crate) fn take_error(&mut self) -> Option<PyErr> {

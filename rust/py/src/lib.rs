@@ -135,12 +135,14 @@ fn compress<'py>(
             None,
             Some(&header),
         )?;
-        let mut out = Vec::with_capacity(s.len() / 3 + 64);
+        // Fresh output pages cost a fault each on first touch: big outputs
+        // are advised to use huge pages, here and in the copy.
+        let mut out = scalezip_core::mem::huge_vec_with_capacity(s.len() / 3 + 64);
         c.compress(s, Flush::Finish, &mut out)?;
         Ok(out)
     })
     .map_err(|e| deflate_err(py, e))?;
-    Ok(PyBytes::new(py, &out))
+    bytes_out::BytesOut::copy_of(py, &out)
 }
 
 /// Decompress one stream straight into the writable buffer `out`. Returns

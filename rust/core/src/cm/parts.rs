@@ -22,6 +22,7 @@
 //! - [`Apm`]: adaptive probability map (secondary estimation): refines a
 //!   probability given a context by interpolating between 33 learned
 //!   points along the stretched axis.
+pub use crate::mem::advise_huge_pages;
 use std::collections::HashMap;
 
 /// `4096 / (1 + e^-x)` at `x = -8, -7.5, ..., 8`, rounded: the knots that
@@ -44,35 +45,6 @@ pub fn squash(d: i32) -> i32 {
     let w = d & 127;
     let i = ((d >> 7) + 16) as usize;
     (SQUASH_KNOTS[i] * (128 - w) + SQUASH_KNOTS[i + 1] * w + 64) >> 7
-}
-
-/// Ask the kernel to back `v` with transparent huge pages (Linux, where
-/// THP is often enabled only on request). The model reads its big tables
-/// at random; with 4 KiB pages nearly every read also misses the TLB, and
-/// a page walk (doubly so in a virtual machine) costs as much as the cache
-/// miss itself. Purely advisory: the contents and every result are the
-/// same whether or not the kernel obliges.
-#[allow(unsafe_code)]
-pub fn advise_huge_pages<T>(v: &mut [T]) {
-    #[cfg(target_os = "linux")]
-    {
-        const HUGE: usize = 2 << 20;
-        let start = v.as_mut_ptr() as usize;
-        let end = start + std::mem::size_of_val(v);
-        let lo = start.next_multiple_of(HUGE);
-        let hi = end / HUGE * HUGE;
-        if hi > lo {
-            // SAFETY: [lo, hi) lies inside the live allocation behind `v`,
-            // which we borrow mutably, and is page-aligned; MADV_HUGEPAGE
-            // only changes how the kernel backs those pages, never their
-            // contents, and its failure (e.g. THP disabled) is harmless.
-            unsafe {
-                libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_HUGEPAGE);
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = v;
 }
 
 /// Hint that the cache line holding `r` will be read soon, so that a
