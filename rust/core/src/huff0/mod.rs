@@ -16,8 +16,10 @@
 //!                       (one per quarter of the block)
 //! ```
 //!
-//! Algorithm per block: count the bytes (four interleaved sub-histograms);
-//! one distinct byte makes an RLE block; otherwise build a canonical code
+//! Algorithm per block: count the bytes (four interleaved sub-histograms;
+//! the serial encoder counts each block while coding the one before it,
+//! `encode::SideCount`); one distinct byte makes an RLE block; otherwise
+//! build a canonical code
 //! limited to 11 bits (12 on request) with the DEFLATE encoder's builder
 //! ([`crate::huffman::build::lengths_from_freqs`]), and if its exact cost
 //! beats storing the block, code quarter `k` of the block into stream `k`
@@ -51,7 +53,7 @@ pub use error::Huff0Error;
 pub use table::{histogram, Table, DEFAULT_MAX_BITS, MAX_TABLE_BITS, MIN_TABLE_BITS};
 
 use crate::checksum;
-use encode::{encode_body, JUMP_TABLE_SIZE};
+use encode::{encode_body, SideCount, JUMP_TABLE_SIZE};
 use rayon::prelude::*;
 use table::{
     check_lengths, enc_table, histogram_small, lengths_for, lengths_size, read_lengths,
@@ -133,8 +135,14 @@ pub fn compress(input: &[u8], opts: &Options) -> Vec<u8> {
     }
     let mut out = Vec::with_capacity(HEADER_SIZE + input.len() + input.len() / 64 + 64);
     write_header(&mut out, &o, input, checksum::crc32(0, input));
-    for block in input.chunks(o.block_size) {
-        encode_block(block, o.max_bits, &mut out);
+    // Each block's bytes are counted while the block before it is coded
+    // (`SideCount`): the first one alone has a counting pass of its own.
+    let mut chunks = input.chunks(o.block_size).peekable();
+    let mut hist = chunks.peek().map_or([0; 256], |b| histogram_small(b));
+    while let Some(block) = chunks.next() {
+        let mut side = SideCount::new(chunks.peek().copied().unwrap_or(&[]));
+        encode_block(block, &hist, o.max_bits, &mut out, &mut side);
+        hist = side.counts();
     }
     out
 }
@@ -152,7 +160,8 @@ pub fn compress_blocks_parallel(input: &[u8], opts: &Options) -> Vec<u8> {
                     .par_chunks(o.block_size)
                     .map(|block| {
                         let mut v = Vec::with_capacity(block.len() + 8);
-                        encode_block(block, o.max_bits, &mut v);
+                        let hist = histogram_small(block);
+                        encode_block(block, &hist, o.max_bits, &mut v, &mut SideCount::none());
                         v
                     })
                     .collect::<Vec<_>>()
@@ -192,14 +201,22 @@ fn write_header(out: &mut Vec<u8>, o: &Options, input: &[u8], crc: u32) {
     out.extend_from_slice(&crc.to_le_bytes());
 }
 
-/// Append one block (type byte and payload) coding `block` (non-empty).
-fn encode_block(block: &[u8], max_bits: u32, out: &mut Vec<u8>) {
-    let hist = histogram_small(block);
+/// Append one block (type byte and payload) coding `block` (non-empty),
+/// whose byte counts are `hist`; `side` counts another block on the way
+/// (see `encode::SideCount`).
+fn encode_block(
+    block: &[u8],
+    hist: &[u32; 256],
+    max_bits: u32,
+    out: &mut Vec<u8>,
+    side: &mut SideCount<'_>,
+) {
+    debug_assert_eq!(hist, &histogram_small(block));
     if hist.iter().filter(|&&c| c != 0).count() == 1 {
         out.extend_from_slice(&[BLOCK_RLE, block[0]]);
         return;
     }
-    let lens = lengths_for(&hist, max_bits);
+    let lens = lengths_for(hist, max_bits);
     let bits: u64 = hist
         .iter()
         .zip(&lens)
@@ -212,8 +229,7 @@ fn encode_block(block: &[u8], max_bits: u32, out: &mut Vec<u8>) {
         out.push(BLOCK_HUFFMAN);
         out.extend_from_slice(&[0; 4]);
         write_lengths(&lens, out);
-        let max_len = u32::from(lens.iter().copied().max().unwrap_or(0));
-        encode_body(&enc_table(&lens), max_len, block, Some(bits), out);
+        encode_body(&enc_table(&lens), block, Some(bits), out, side);
         let payload = out.len() - start - 5;
         if 4 + payload < block.len() {
             out[start + 1..start + 5].copy_from_slice(&(payload as u32).to_le_bytes());
@@ -531,8 +547,7 @@ pub(crate) fn encode_block_with_lengths(
     out: &mut Vec<u8>,
 ) -> Result<(), Huff0Error> {
     debug_assert_eq!(histogram, &self::histogram(input));
-    let max_len =
-        check_lengths(lens).map_err(|reason| Huff0Error::BadCodeLengths { block: 0, reason })?;
+    check_lengths(lens).map_err(|reason| Huff0Error::BadCodeLengths { block: 0, reason })?;
     let mut bits = 0u64;
     for (s, (&c, &l)) in histogram.iter().zip(lens).enumerate() {
         if c != 0 && l == 0 {
@@ -540,7 +555,13 @@ pub(crate) fn encode_block_with_lengths(
         }
         bits += u64::from(c) * u64::from(l);
     }
-    encode_body(&enc_table(lens), max_len, input, Some(bits), out);
+    encode_body(
+        &enc_table(lens),
+        input,
+        Some(bits),
+        out,
+        &mut SideCount::none(),
+    );
     Ok(())
 }
 
@@ -591,7 +612,7 @@ impl BlockDecoder {
 /// Code `input`, every byte of which has a code in `table`.
 fn encode_covered(table: &Table, input: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(JUMP_TABLE_SIZE + input.len() * 3 / 2 + 16);
-    encode_body(&table.enc, table.max_len(), input, None, &mut out);
+    encode_body(&table.enc, input, None, &mut out, &mut SideCount::none());
     out
 }
 

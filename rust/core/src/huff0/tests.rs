@@ -441,3 +441,61 @@ fn lengths_entry_points_refuse_bad_input() {
     assert!(dec.decode(&lens, &[0; 12], &mut [0u8; 4]).is_err());
     assert!(BlockDecoder::read_lengths(&[5]).is_err());
 }
+
+#[test]
+fn counting_the_next_block_while_coding_equals_counting_each() {
+    // The serial encoder counts each block while coding the one before it
+    // (in the pair loop, or after it); the parallel one counts each block
+    // on its own. Same bytes, for block sizes that cut the windows and
+    // streams anywhere, and for alphabets on both sides of the pair rule.
+    let mut data = skewed(200_000, 11);
+    data.extend(text(100_000));
+    data.extend(rng_bytes(50_000, 12));
+    data.extend(skewed(60_000, 13));
+    for block_size in [4096, 5000, 65_537, 131_072] {
+        let o = Options {
+            block_size,
+            ..Options::default()
+        };
+        let serial = compress(&data, &o);
+        let parallel = compress_blocks_parallel(&data, &Options { threads: 2, ..o });
+        assert_eq!(serial, parallel, "block size {block_size}");
+        assert_eq!(decompress(&serial, usize::MAX).unwrap(), data);
+    }
+}
+
+#[test]
+fn uncovered_bytes_never_panic_after_the_pair_table_served_another_code() {
+    // This thread's pair table first serves a code of long codes for bytes
+    // 100..=199; then a code of short ones for bytes 0..=99 is asked to
+    // code bytes 100..=199, which it has no codes for (what a lying
+    // histogram lets through `encode_block_with_histogram` in a release
+    // build): the stale pair entries, longer than any code of the second
+    // table, must still fit the buffer.
+    let mut hist = [0u32; 256];
+    for (s, h) in hist.iter_mut().enumerate().skip(100).take(100) {
+        *h = if s < 104 { 1 << 20 } else { 1 };
+    }
+    let wide = Table::from_histogram(&hist, 12).unwrap();
+    let data: Vec<u8> = (0..60_000u32).map(|i| 100 + (i * 37 % 100) as u8).collect();
+    let body = encode_block_with(&wide, &data).unwrap();
+    assert_eq!(decode_block_with(&wide, &body, data.len()).unwrap(), data);
+    let mut small = [0u32; 256];
+    small[..100].fill(1);
+    let narrow = Table::from_histogram(&small, 8).unwrap();
+    assert!(
+        narrow.max_len() < wide.max_len(),
+        "{} {}",
+        narrow.max_len(),
+        wide.max_len()
+    );
+    let mut out = Vec::new();
+    encode::encode_body(
+        &narrow.enc,
+        &data,
+        None,
+        &mut out,
+        &mut encode::SideCount::none(),
+    );
+    assert!(out.len() <= data.len() * 2);
+}
