@@ -1,7 +1,7 @@
 """The online-mode figure of docs/lm.md: lm.compress and lm.decompress on the
 first N bytes of a text file, beside lzma -9e and bz2 -9 on the same bytes.
 
-    python benches/lm_online_dickens.py ../shared/corpus/silesia/dickens 1048576 lstm-1x128-c32
+    python benches/lm_online_dickens.py ../shared/corpus/silesia/dickens 1048576 lstm-1x256-c16
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ The text is ``SCALEZIP_LM_TEXT`` (a file) when set, else Silesia's
 ``dickens`` (Charles Dickens's novels, plain English) when the shared corpus
 is present, else the embedded corpus of ``scalezip lm scaling``;
 ``SCALEZIP_LM_BYTES`` (default 65536) bytes of it are used, and
-``SCALEZIP_LM_SPEC`` (default ``lstm-1x128-c32``) picks the model. Each
+``SCALEZIP_LM_SPEC`` (default ``lstm-1x256-c16``) picks the model. Each
 compress is one round (it takes seconds to minutes); extra_info holds bits
 per byte for the model and for lzma -9e on the same bytes, and seconds per
 MB. Round trips are checked.
@@ -27,7 +27,7 @@ from scalezip import lm  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 DICKENS = os.path.join(HERE, "..", "..", "shared", "corpus", "silesia", "dickens")
 NBYTES = int(os.environ.get("SCALEZIP_LM_BYTES", "65536"))
-SPEC = lm.ModelSpec.parse(os.environ.get("SCALEZIP_LM_SPEC", "lstm-1x128-c32"))
+SPEC = lm.ModelSpec.parse(os.environ.get("SCALEZIP_LM_SPEC", "lstm-1x256-c16"))
 
 # A compress of a few hundred KB takes minutes: no per-test timeout.
 pytestmark = pytest.mark.timeout(0)

@@ -21,7 +21,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("scalezip.entropy")
 from scalezip import lm  # noqa: E402
 from scalezip.lm import coding, scaling  # noqa: E402
-from scalezip.lm.models import build_model, count_parameters  # noqa: E402
+from scalezip.lm.models import ByteLSTM, build_model, count_parameters  # noqa: E402
 
 TEXT = (
     b"It was the best of times, it was the worst of times, it was the age of wisdom, "
@@ -115,6 +115,25 @@ def test_incremental_equals_full_forward(spec: lm.ModelSpec, chunk: int) -> None
             logits, state = model.forward_state(x[:, i : i + chunk], state)
             parts.append(logits)
     assert torch.allclose(torch.cat(parts, dim=1), full, atol=1e-5)
+
+
+def test_lstm_cached_step_equals_forward_state() -> None:
+    # The online coder's fast path (weights transposed and biases summed once
+    # per training step) must give the same bits as forward_state, or the
+    # stream format would silently change.
+    model = build_model(lm.ModelSpec("lstm", 2, 24, seed=1))
+    assert isinstance(model, ByteLSTM)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    x = torch.randint(0, 256, (3, 9), generator=torch.Generator().manual_seed(2))
+    state = fast = model.init_state(3)
+    for i in range(9):
+        with torch.no_grad():
+            a, state = model.forward_state(x[:, i : i + 1], state)
+            b, fast = model.step(x[:, i : i + 1], fast, model.step_weights())
+        assert torch.equal(a, b)
+        assert all(torch.equal(u, v) for u, v in zip(state, fast, strict=True))
+        model(x).logsumexp(-1).sum().backward()  # the weights change between steps
+        opt.step()
 
 
 def test_transformer_window_limits_attention() -> None:
@@ -216,6 +235,65 @@ def test_same_bytes_from_another_process() -> None:
         other = bytes.fromhex(hexed.decode())
         assert other == lm.compress(TEXT, spec, streams=3)
         assert lm.decompress(other) == TEXT
+
+
+def _reference_compress(data: bytes, spec: lm.ModelSpec, streams: int) -> bytes:
+    """Stream version 1's arithmetic spelled out plainly (model.forward_state one
+    step at a time, entropy.quantize_probs, one encode call per live stream and
+    step), to pin the format against the coder's faster loop."""
+    from scalezip import _native, entropy
+    from torch.nn import functional as F
+
+    n = len(data)
+    with coding._deterministic():
+        model = build_model(spec)
+        opt = torch.optim.Adam(
+            model.parameters(), lr=coding.default_lr(spec), betas=coding.BETAS, eps=coding.EPS
+        )
+        length = -(-n // streams)
+        valid = [max(0, min(length, n - r * length)) for r in range(streams)]
+        grid = torch.zeros(streams * length, dtype=torch.int64)
+        grid[:n] = torch.tensor(list(data), dtype=torch.int64)
+        grid = grid.view(streams, length)
+        enc = _native.EntropyRangeEncoder()
+        state, prev = model.init_state(streams), torch.zeros(streams, dtype=torch.int64)
+        for t0 in range(0, length, spec.context):
+            t1 = min(length, t0 + spec.context)
+            start_state, start_prev = state, prev
+            for t in range(t0, t1):
+                with torch.no_grad():
+                    logits, state = model.forward_state(prev[:, None], state)
+                    probs = F.softmax(logits[:, 0], dim=-1)
+                freqs = entropy.quantize_probs(probs.numpy(), 16)
+                for r in range(streams):
+                    if t < valid[r]:
+                        enc.encode(freqs[r], 256, int(grid[r, t]))
+                prev = grid[:, t]
+            x = torch.cat((start_prev[:, None], grid[:, t0 : t1 - 1]), dim=1)
+            y = grid[:, t0:t1].clone()
+            for r, v in enumerate(valid):
+                if v < t1:
+                    y[r, max(0, v - t0) :] = -100
+            if bool((y < 0).all()):
+                continue
+            logits, _ = model.forward_state(x, start_state)
+            loss = F.cross_entropy(logits.reshape(-1, 256), y.reshape(-1), ignore_index=-100)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+        payload = enc.finish()
+    return payload
+
+
+@pytest.mark.parametrize(
+    "spec", [lm.ModelSpec("lstm", 2, 16, context=5, seed=4), TRANSFORMER], ids=["lstm", "tf"]
+)
+def test_stream_matches_plain_reference(spec: lm.ModelSpec) -> None:
+    data = TEXT[:150]  # 150 = 4 * 38 - 2: the last stream is padded by two bytes
+    blob = lm.compress(data, spec, streams=4)
+    off, plen = coding.read_header(blob)["payload"]
+    assert blob[off:] == _reference_compress(data, spec, 4)
 
 
 @pytest.fixture(scope="module")

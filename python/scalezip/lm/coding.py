@@ -56,7 +56,7 @@ from torch.nn import functional as F
 
 from .. import _native
 from ._errors import LMError
-from .models import build_model
+from .models import ByteLSTM, build_model
 from .spec import ModelSpec
 
 __all__ = ["compress", "decompress", "default_lr", "environment", "read_header"]
@@ -102,9 +102,6 @@ class _Run:
     """The state both sides share: model, optimizer, stream layout."""
 
     def __init__(self, spec: ModelSpec, n: int, streams: int, lr: float) -> None:
-        from .. import entropy
-
-        self.quantize = entropy.quantize_probs
         self.model = build_model(spec)
         self.model.train()
         self.opt = torch.optim.Adam(self.model.parameters(), lr=lr, betas=BETAS, eps=EPS)
@@ -113,6 +110,15 @@ class _Run:
         self.block = spec.context
         # Number of real (unpadded) bytes in each stream.
         self.valid = [max(0, min(self.length, n - r * self.length)) for r in range(streams)]
+        # The LSTM's one-step weights (transposed, biases summed), refreshed
+        # after each training step rather than rebuilt at every step.
+        self.lstm = self.model if isinstance(self.model, ByteLSTM) else None
+        self.weights = self.lstm.step_weights() if self.lstm is not None else []
+
+    def live(self, t: int) -> int:
+        """How many streams have a real byte at step ``t``: a prefix of the rows,
+        since only the last streams are padded."""
+        return sum(1 for v in self.valid if v > t)
 
     def blocks(self) -> Iterator[tuple[int, int]]:
         for t0 in range(0, self.length, self.block):
@@ -120,9 +126,14 @@ class _Run:
 
     def predict(self, prev: torch.Tensor, state: Any) -> tuple[np.ndarray, Any]:
         with torch.no_grad():
-            logits, state = self.model.forward_state(prev[:, None], state)
-            probs = F.softmax(logits[:, 0], dim=-1)
-        return self.quantize(probs.numpy(), TOTAL_BITS), state
+            if self.lstm is not None:
+                logits, state = self.lstm.step(prev[:, None], state, self.weights)
+            else:
+                logits, state = self.model.forward_state(prev[:, None], state)
+            probs = F.softmax(logits[:, 0], dim=-1).to(torch.float64)
+        # entropy.quantize_probs without its argument checks (the shape is ours).
+        freqs = _native.entropy_quantize_probs(probs.numpy(), self.b, 256, TOTAL_BITS)
+        return np.frombuffer(freqs, dtype=np.uint32).reshape(self.b, 256), state
 
     def train(self, x: torch.Tensor, y: torch.Tensor, state: Any) -> None:
         """One Adam step on the block: inputs x, targets y (-100 = padding)."""
@@ -134,6 +145,8 @@ class _Run:
         loss.backward()  # type: ignore[no-untyped-call]
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.opt.step()
+        if self.lstm is not None:
+            self.weights = self.lstm.step_weights()
 
     def targets(self, grid: torch.Tensor, t0: int, t1: int) -> torch.Tensor:
         y = grid[:, t0:t1].clone()
@@ -178,14 +191,13 @@ def compress(data: Any, spec: ModelSpec, *, streams: int = 16, lr: float | None 
         enc = _native.EntropyRangeEncoder()
         state = run.model.init_state(streams)
         prev = torch.zeros(streams, dtype=torch.int64)
-        rows = range(streams)
         for t0, t1 in run.blocks():
             start_state, start_prev = state, prev
             for t in range(t0, t1):
                 freqs, state = run.predict(prev, state)
-                for r in rows:
-                    if t < run.valid[r]:
-                        enc.encode(freqs[r], 256, int(sym[r, t]))
+                col = sym[:, t].tolist()
+                for r in range(run.live(t) if t >= run.valid[-1] else streams):
+                    enc.encode(freqs[r], 256, col[r])
                 prev = grid[:, t]
             x = torch.cat((start_prev[:, None], grid[:, t0 : t1 - 1]), dim=1)
             run.train(x, run.targets(grid, t0, t1), start_state)
@@ -277,13 +289,13 @@ def decompress(blob: Any, *, spec: ModelSpec | None = None, max_length: int | No
         dec = _native.EntropyRangeDecoder(mv[off:])
         state = run.model.init_state(streams)
         prev = torch.zeros(streams, dtype=torch.int64)
-        rows = range(streams)
         for t0, t1 in run.blocks():
             start_state, start_prev = state, prev
             for t in range(t0, t1):
                 freqs, state = run.predict(prev, state)
-                cur = [dec.decode(freqs[r], 256) if t < run.valid[r] else 0 for r in rows]
-                grid[:, t] = torch.tensor(cur, dtype=torch.int64)
+                live = run.live(t) if t >= run.valid[-1] else streams
+                cur = [dec.decode(freqs[r], 256) for r in range(live)]
+                grid[:live, t] = torch.tensor(cur, dtype=torch.int64)
                 prev = grid[:, t]
             x = torch.cat((start_prev[:, None], grid[:, t0 : t1 - 1]), dim=1)
             run.train(x, run.targets(grid, t0, t1), start_state)

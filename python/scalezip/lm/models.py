@@ -104,21 +104,39 @@ class ByteLSTM(ByteModel):
         y, new_state = self.lstm(self.embed(x), state)
         return self.head(y), new_state
 
+    def step_weights(self) -> list[tuple[Tensor, Tensor, Tensor]]:
+        """Per layer ``(w_ih.t(), w_hh.t(), b_ih + b_hh)`` for :meth:`step`, computed
+        without autograd: valid until the weights next change."""
+        with torch.no_grad():
+            return [(w_ih.t(), w_hh.t(), b_ih + b_hh) for w_ih, w_hh, b_ih, b_hh in self._weights]
+
     def _step(self, x: Tensor, state: State) -> tuple[Tensor, State]:
+        return self.step(x, state, [(a.t(), b.t(), c + d) for a, b, c, d in self._weights])
+
+    def step(
+        self, x: Tensor, state: State, weights: list[tuple[Tensor, Tensor, Tensor]]
+    ) -> tuple[Tensor, State]:
+        """One time step of ``x`` (batch, 1) with the layers' ``weights`` as given by
+        :meth:`step_weights` (the same arithmetic as :meth:`forward_state` on one step)."""
         # One time step written out: several times faster than nn.LSTM's
         # per-call overhead at batch sizes of a few dozen, and the same maths
         # (the PyTorch gate order i, f, g, o).
+        # F.embedding and F.linear are what the modules call, without the
+        # module-call overhead.
         h0, c0 = state
-        inp = self.embed(x[:, 0])
+        inp = F.embedding(x[:, 0], self.embed.weight)
         hs, cs = [], []
-        for k, (w_ih, w_hh, b_ih, b_hh) in enumerate(self._weights):
-            g = torch.addmm(b_ih + b_hh, inp, w_ih.t()) + h0[k] @ w_hh.t()
+        for k, (w_ih_t, w_hh_t, bias) in enumerate(weights):
+            g = torch.addmm(bias, inp, w_ih_t) + h0[k] @ w_hh_t
             i, f, gg, o = g.chunk(4, dim=1)
             c = torch.sigmoid(f) * c0[k] + torch.sigmoid(i) * torch.tanh(gg)
             inp = torch.sigmoid(o) * torch.tanh(c)
             hs.append(inp)
             cs.append(c)
-        return self.head(inp)[:, None], (torch.stack(hs), torch.stack(cs))
+        return F.linear(inp, self.head.weight, self.head.bias)[:, None], (
+            torch.stack(hs),
+            torch.stack(cs),
+        )
 
 
 def _rotate(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
