@@ -1318,10 +1318,11 @@ mod tests {
 }
 
 #[cfg(test)]
-mod quick_plan_tests {
+pub(crate) mod quick_plan_tests {
     use super::*;
 
-    fn xorshift(n: usize, seed: u64, mask: u8) -> Vec<u8> {
+    /// `n` pseudo-random bytes (xorshift64 from `seed`), ANDed with `mask`.
+    pub(crate) fn xorshift(n: usize, seed: u64, mask: u8) -> Vec<u8> {
         let mut x = seed | 1;
         (0..n)
             .map(|_| {

@@ -141,15 +141,7 @@ fn encode_into_writes_what_encode_returns() {
     // the bytes are the frames coded one after another, for any thread count, chunk size (a short
     // last chunk included), data that stores (random) or codes, and a
     // buffer of exactly max_encoded_len; a smaller one is refused.
-    let mut x = 7u64;
-    let noise: Vec<u8> = (0..60_000)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
+    let noise = codec::quick_plan_tests::xorshift(60_000, 7, 0xFF);
     let bf = to_bf16(&weights_f32(70_001, 3));
     for (data, dtype) in [
         (&bf, DType::BF16),
