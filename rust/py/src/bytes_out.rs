@@ -27,41 +27,11 @@ extern "C" {
 /// nothing measurable.
 const ZERO_CHUNK: usize = 256 * 1024;
 
-/// Outputs at least this big are advised to use huge pages.
-const HUGE_PAGE_MIN: usize = 4 << 20;
-
-/// Advise the kernel to back `[ptr, ptr + len)` with transparent huge pages:
-/// 512x fewer page faults on first touch. Only an advice: errors (THP off,
-/// an old kernel) change nothing but speed, so they are ignored.
-#[cfg(target_os = "linux")]
-pub(crate) fn advise_huge_pages(ptr: *mut u8, len: usize) {
-    const MADV_HUGEPAGE: c_int = 14;
-    extern "C" {
-        fn madvise(addr: *mut std::ffi::c_void, len: usize, advice: c_int) -> c_int;
-    }
-    if len < HUGE_PAGE_MIN {
-        return;
-    }
-    // Rounded outwards, to cover the whole mapping of a big allocation:
-    // malloc serves it with its own mmap, starting in the page of the
-    // object's header and ending at the page after its data (the +1 is
-    // CPython's trailing NUL). Advising only part of it would split the
-    // mapping in two, and `realloc` (mremap) cannot move a split mapping:
-    // growing would then copy.
-    let start = ptr as usize & !4095;
-    let end = (ptr as usize + len + 1 + 4095) & !4095;
-    {
-        // SAFETY: MADV_HUGEPAGE changes no contents or mapping, whatever
-        // the range (pages of other allocations included); it only tells
-        // the kernel how to back them.
-        unsafe {
-            madvise(start as *mut std::ffi::c_void, end - start, MADV_HUGEPAGE);
-        }
-    }
+/// Advise huge pages for a `bytes` object's data of `len` bytes (and
+/// CPython's trailing NUL), as `mem::advise_huge_pages_mapping` says.
+fn advise_huge_pages(ptr: *mut u8, len: usize) {
+    scalezip_core::mem::advise_huge_pages_mapping(ptr, len + 1);
 }
-
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn advise_huge_pages(_ptr: *mut u8, _len: usize) {}
 
 /// A `bytes` object under construction, as an [`OutputBuffer`]. It holds
 /// the only reference to the object until [`BytesOut::finish`] hands it
@@ -147,7 +117,7 @@ impl BytesOut {
     /// it is big (so the copy faults in 2 MiB at a time): for results
     /// built in a `Vec` by code that cannot write into the object itself.
     pub(crate) fn copy_of<'py>(py: Python<'py>, src: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-        if src.len() < HUGE_PAGE_MIN {
+        if src.len() < scalezip_core::mem::HUGE_PAGE_MIN {
             return Ok(PyBytes::new(py, src));
         }
         let mut b = BytesOut::new(py, src.len())?;

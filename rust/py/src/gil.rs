@@ -40,8 +40,28 @@ where
     E: Send,
     F: Send + FnOnce(&mut S, &mut Vec<u8>) -> Result<T, E>,
 {
+    with_state_cap(py, state, len, len / 2 + 64, f)
+}
+
+/// [`with_state`] with room for `cap` bytes of output reserved up front
+/// (decoders expect more out than in). The room is advised to use huge
+/// pages: fresh memory is faulted in on first touch, a page at a time, and
+/// reserved room that is never written costs nothing.
+pub fn with_state_cap<S, T, E, F>(
+    py: Python<'_>,
+    state: &Mutex<S>,
+    len: usize,
+    cap: usize,
+    f: F,
+) -> Result<(Vec<u8>, T), E>
+where
+    S: Send,
+    T: Send,
+    E: Send,
+    F: Send + FnOnce(&mut S, &mut Vec<u8>) -> Result<T, E>,
+{
     run(py, len, || {
-        let mut out = Vec::with_capacity(len / 2 + 64);
+        let mut out = scalezip_core::mem::huge_vec_with_capacity(cap);
         let t = f(&mut lock(state), &mut out)?;
         Ok((out, t))
     })

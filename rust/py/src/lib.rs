@@ -21,7 +21,7 @@ mod tensor;
 
 use buffer::{ByteView, ByteViewMut};
 use errors::{deflate_err, inflate_err};
-use gil::{lock, output_limit, run, with_state};
+use gil::{lock, output_limit, run, with_state, with_state_cap};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -358,11 +358,14 @@ impl Decompressor {
         let v = ByteView::new(data)?;
         let s = v.as_slice();
         let limit = output_limit(max_length);
-        let (out, p) = with_state(py, &self.inner, s.len(), |d, out| {
+        // Room for a typical expansion (DEFLATE rarely passes 4:1 on real
+        // data; more grows the buffer), never past the caller's limit.
+        let cap = limit.min(s.len().saturating_mul(4) + 64 * 1024);
+        let (out, p) = with_state_cap(py, &self.inner, s.len(), cap, |d, out| {
             d.decompress(s, out, limit)
         })
         .map_err(|e| inflate_err(py, e, "decompressing data"))?;
-        Ok((PyBytes::new(py, &out), p.consumed))
+        Ok((bytes_out::BytesOut::copy_of(py, &out)?, p.consumed))
     }
 
     /// Decode all of `data` with no output limit, as `Decompress.flush()`
@@ -377,13 +380,14 @@ impl Decompressor {
         let v = ByteView::new(data)?;
         let s = v.as_slice();
         // On error, `out` already holds what was decoded before it.
-        let Ok((out, consumed)) = with_state(py, &self.inner, s.len(), |d, out| {
+        let cap = s.len().saturating_mul(4) + 64 * 1024;
+        let Ok((out, consumed)) = with_state_cap(py, &self.inner, s.len(), cap, |d, out| {
             Ok::<_, std::convert::Infallible>(
                 d.decompress(s, out, usize::MAX)
                     .map_or(s.len(), |p| p.consumed),
             )
         });
-        Ok((PyBytes::new(py, &out), consumed))
+        Ok((bytes_out::BytesOut::copy_of(py, &out)?, consumed))
     }
 
     /// True once the end of the stream (trailer included) was reached.
