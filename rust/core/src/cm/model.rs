@@ -30,9 +30,7 @@
 //! match model's index `2^(level + 18)` bytes; everything else is fixed
 //! and small. The history itself is the data being coded (the caller's
 //! input, or the decoder's output), so it costs nothing extra.
-use super::parts::{
-    advise_huge_pages, prefetch, squash, Apm, Mixer, StateMap, StateTable, Stretch,
-};
+use super::parts::{prefetch, squash, Apm, Mixer, StateMap, StateTable, Stretch};
 
 /// Hashed context models: orders 2, 3, 4, 6, word, word pair.
 const NH: usize = 6;
@@ -67,8 +65,7 @@ fn set(x: &mut [i32; NI], i: usize, v: i32) {
 /// `n` copies of `x` in memory the kernel is asked to back with huge
 /// pages before it is first touched (after that it is too late).
 fn huge_vec<T: Copy>(n: usize, x: T) -> Vec<T> {
-    let mut v = Vec::with_capacity(n);
-    advise_huge_pages(v.spare_capacity_mut());
+    let mut v = crate::mem::huge_vec_with_capacity(n);
     v.resize(n, x);
     v
 }

@@ -22,7 +22,6 @@
 //! - [`Apm`]: adaptive probability map (secondary estimation): refines a
 //!   probability given a context by interpolating between 33 learned
 //!   points along the stretched axis.
-pub use crate::mem::advise_huge_pages;
 use std::collections::HashMap;
 
 /// `4096 / (1 + e^-x)` at `x = -8, -7.5, ..., 8`, rounded: the knots that

@@ -43,6 +43,8 @@
 //! - when the walk runs out of depth it cuts both pending links: the tree
 //!   loses some old nodes but stays sorted.
 
+use crate::mem::boxed_array;
+
 // Nothing calls the parser outside tests until deflate/mod.rs wires levels 10-12.
 
 /// Tree nodes are indexed by position modulo this: a match may not reach
@@ -107,15 +109,6 @@ fn extend(b: &[u8], a: usize, c: usize, mut len: usize, max: usize) -> usize {
     len
 }
 
-/// A zeroed fixed-size array on the heap (never on the stack).
-fn boxed<T: Clone, const N: usize>(v: T) -> Box<[T; N]> {
-    vec![v; N]
-        .into_boxed_slice()
-        .try_into()
-        .ok()
-        .expect("length N")
-}
-
 /// Ask the CPU to start loading the cache line of `r` (a hint only: no
 /// effect on any result, so there is no separate fallback to test).
 #[inline(always)]
@@ -142,9 +135,9 @@ impl Default for BtMatchFinder {
 impl BtMatchFinder {
     pub fn new() -> Self {
         Self {
-            hash3: boxed([0; 2]),
-            hash4: boxed(0),
-            child: boxed([0; 2]),
+            hash3: boxed_array([0; 2]),
+            hash4: boxed_array(0),
+            child: boxed_array([0; 2]),
             base: 1,
             origin: 0,
             next_base: 1,

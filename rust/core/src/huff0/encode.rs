@@ -52,6 +52,7 @@
 //! the encoder is fast") has the figures.
 
 use super::table::{histogram_small, EncTable, MAX_TABLE_BITS};
+use crate::mem::boxed_array;
 use std::cell::RefCell;
 
 /// Size of the jump table at the start of a body.
@@ -187,12 +188,8 @@ thread_local! {
 
 impl PairTable {
     fn boxed() -> PairTable {
-        let entries: Box<[u64; PAIR_ENTRIES]> = vec![0u64; PAIR_ENTRIES]
-            .into_boxed_slice()
-            .try_into()
-            .unwrap_or_else(|_| unreachable!("the vector has PAIR_ENTRIES entries"));
         PairTable {
-            entries,
+            entries: boxed_array(0),
             filled_for: None,
         }
     }

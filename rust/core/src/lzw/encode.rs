@@ -38,6 +38,7 @@
 //! CLEAR; when it drops, send CLEAR and start a new dictionary.
 
 use super::{LzwError, BLOCK_MODE, CLEAR, FIRST, INIT_BITS, MAGIC, MAX_MAX_BITS, MIN_MAX_BITS};
+use crate::mem::boxed_array;
 
 /// Input bytes between two ratio checks once the dictionary is full.
 const CHECK_GAP: u64 = 10_000;
@@ -123,9 +124,9 @@ impl LzwEncoder {
             maxmax: 1 << max_bits,
             header_done: false,
             finished: false,
-            pairs: zeroed_box(),
+            pairs: boxed_array(0),
             table: vec![0; 1 << hbits],
-            keys: zeroed_box(),
+            keys: boxed_array(0),
             hshift: 64 - hbits,
             hs: SEED,
             hmask: (1 << hbits) - 1,
@@ -382,13 +383,5 @@ impl LzwEncoder {
         self.clears += 1;
         self.pairs.fill(0);
         self.table.fill(0);
-    }
-}
-
-/// A zeroed 64 Ki-entry table on the heap (not built on the stack first).
-fn zeroed_box<T: Copy + Default>() -> Box<[T; 1 << 16]> {
-    match vec![T::default(); 1 << 16].into_boxed_slice().try_into() {
-        Ok(b) => b,
-        Err(_) => unreachable!("the vector has exactly 1 << 16 entries"),
     }
 }
