@@ -187,16 +187,24 @@ fn fast_dispatch(dec: &DecTable, multi: bool, streams: &[u8], out: &mut [u8], r:
         };
         return;
     }
-    fast_generic(dec, multi, streams, out, r);
+    fast_generic::<false>(dec, multi, streams, out, r);
 }
 
+/// The fast loops for `dec`'s table size; `RAW`: the multi-symbol rounds
+/// run in [`rounds_raw`] (the BMI2 build only), else in the safe loop.
 #[inline(always)]
-fn fast_generic(dec: &DecTable, multi: bool, streams: &[u8], out: &mut [u8], r: &mut [Reader; 4]) {
+fn fast_generic<const RAW: bool>(
+    dec: &DecTable,
+    multi: bool,
+    streams: &[u8],
+    out: &mut [u8],
+    r: &mut [Reader; 4],
+) {
     match (dec.log <= 11, multi) {
-        (true, true) => fast::<0x7FF, 5, true, false>(dec, streams, out, r),
-        (false, true) => fast::<0xFFF, 4, true, false>(dec, streams, out, r),
-        (true, false) => fast::<0xFFF, 5, false, false>(dec, streams, out, r),
-        (false, false) => fast::<0xFFF, 4, false, false>(dec, streams, out, r),
+        (true, true) => fast::<0x7FF, 5, true, RAW>(dec, streams, out, r),
+        (false, true) => fast::<0xFFF, 4, true, RAW>(dec, streams, out, r),
+        (true, false) => fast::<0xFFF, 5, false, RAW>(dec, streams, out, r),
+        (false, false) => fast::<0xFFF, 4, false, RAW>(dec, streams, out, r),
     }
 }
 
@@ -217,12 +225,7 @@ fn has_bmi2_lzcnt() -> bool {
 fn fast_bmi2(dec: &DecTable, multi: bool, streams: &[u8], out: &mut [u8], r: &mut [Reader; 4]) {
     // The multi-symbol loops run their rounds with raw output pointers
     // ([`rounds_raw`]); the one-symbol loops are the portable ones.
-    match (dec.log <= 11, multi) {
-        (true, true) => fast::<0x7FF, 5, true, true>(dec, streams, out, r),
-        (false, true) => fast::<0xFFF, 4, true, true>(dec, streams, out, r),
-        (true, false) => fast::<0xFFF, 5, false, false>(dec, streams, out, r),
-        (false, false) => fast::<0xFFF, 4, false, false>(dec, streams, out, r),
-    }
+    fast_generic::<true>(dec, multi, streams, out, r);
 }
 
 /// The fast loops: four readers together while all can go on, then the
@@ -481,7 +484,7 @@ mod tests {
                     fast_bmi2(&t.dec, multi, streams, &mut out, &mut r)
                 };
             } else {
-                fast_generic(&t.dec, multi, streams, &mut out, &mut r);
+                fast_generic::<false>(&t.dec, multi, streams, &mut out, &mut r);
             }
             (out, r.map(|r| (r.bitpos, r.o)))
         };
