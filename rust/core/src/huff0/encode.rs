@@ -51,7 +51,7 @@
 //! memory increments overlap the coding's shifts. `docs/huffman.md` ("How
 //! the encoder is fast") has the figures.
 
-use super::table::{histogram_small, EncTable, MAX_TABLE_BITS};
+use super::table::{count8, histogram_small, merge4, EncTable, MAX_TABLE_BITS};
 use crate::mem::boxed_array;
 use std::cell::RefCell;
 
@@ -149,10 +149,9 @@ impl<'a> SideCount<'a> {
 
     /// The byte counts of the whole of `data`.
     pub(crate) fn counts(&self) -> [u32; 256] {
-        let rest = histogram_small(&self.data[self.pos..]);
-        let mut out = [0u32; 256];
-        for (i, o) in out.iter_mut().enumerate() {
-            *o = self.h[0][i] + self.h[1][i] + self.h[2][i] + self.h[3][i] + rest[i];
+        let mut out = merge4(&self.h);
+        for (o, r) in out.iter_mut().zip(histogram_small(&self.data[self.pos..])) {
+            *o += r;
         }
         out
     }
@@ -410,14 +409,10 @@ fn encode_stream_pairs(
             for j in (0..WIN_BYTES).step_by(8) {
                 group(&c[j..j + 8], &mut acc, &mut n, win, &mut at);
                 let s = &sc[j..j + 8];
-                h[0][usize::from(s[0])] += 1;
-                h[1][usize::from(s[1])] += 1;
-                h[2][usize::from(s[2])] += 1;
-                h[3][usize::from(s[3])] += 1;
-                h[0][usize::from(s[4])] += 1;
-                h[1][usize::from(s[5])] += 1;
-                h[2][usize::from(s[6])] += 1;
-                h[3][usize::from(s[7])] += 1;
+                count8(
+                    h,
+                    u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]),
+                );
             }
         } else {
             for j in (0..WIN_BYTES).step_by(8) {

@@ -141,19 +141,34 @@ pub(crate) fn histogram_small(data: &[u8]) -> [u32; 256] {
     let mut h = [[0u32; 256]; 4];
     let mut words = data.chunks_exact(8);
     for c in &mut words {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        h[0][(w & 0xFF) as usize] += 1;
-        h[1][((w >> 8) & 0xFF) as usize] += 1;
-        h[2][((w >> 16) & 0xFF) as usize] += 1;
-        h[3][((w >> 24) & 0xFF) as usize] += 1;
-        h[0][((w >> 32) & 0xFF) as usize] += 1;
-        h[1][((w >> 40) & 0xFF) as usize] += 1;
-        h[2][((w >> 48) & 0xFF) as usize] += 1;
-        h[3][(w >> 56) as usize] += 1;
+        count8(
+            &mut h,
+            u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
+        );
     }
     for &b in words.remainder() {
         h[0][b as usize] += 1;
     }
+    merge4(&h)
+}
+
+/// Count the eight bytes of `w` (little-endian) into four sub-histograms,
+/// byte `i` into `h[i % 4]`: consecutive equal bytes then update different
+/// counters, so the increments do not wait on each other.
+#[inline(always)]
+pub(crate) fn count8(h: &mut [[u32; 256]; 4], w: u64) {
+    h[0][(w & 0xFF) as usize] += 1;
+    h[1][((w >> 8) & 0xFF) as usize] += 1;
+    h[2][((w >> 16) & 0xFF) as usize] += 1;
+    h[3][((w >> 24) & 0xFF) as usize] += 1;
+    h[0][((w >> 32) & 0xFF) as usize] += 1;
+    h[1][((w >> 40) & 0xFF) as usize] += 1;
+    h[2][((w >> 48) & 0xFF) as usize] += 1;
+    h[3][(w >> 56) as usize] += 1;
+}
+
+/// The sum of four sub-histograms.
+pub(crate) fn merge4(h: &[[u32; 256]; 4]) -> [u32; 256] {
     let mut out = [0u32; 256];
     for (i, o) in out.iter_mut().enumerate() {
         *o = h[0][i] + h[1][i] + h[2][i] + h[3][i];
