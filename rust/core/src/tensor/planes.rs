@@ -200,7 +200,7 @@ fn exponent_range_generic(dtype: DType, data: &[u8]) -> (u8, u8) {
     // Whole words, one accumulator pair: LLVM turns the loop into vector
     // loads and vector min/max (SSE4.1 or AVX2 have them for u16 and u32).
     let (lo, hi) = match dtype {
-        DType::BF16 => data
+        DType::BF16 | DType::F16 => data
             .chunks_exact(2)
             .map(|c| u16::from_le_bytes([c[0], c[1]]) & 0x7FFF)
             .fold((0xFFFF, 0), |(lo, hi), x| (lo.min(x), hi.max(x))),
@@ -211,18 +211,15 @@ fn exponent_range_generic(dtype: DType, data: &[u8]) -> (u8, u8) {
                 .fold((0xFFFF, 0), |(lo, hi), x| (lo.min(x), hi.max(x)));
             (lo as u16, hi as u16)
         }
-        DType::F16 => {
-            let (lo, hi) = data
-                .chunks_exact(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]) & 0x7FFF)
-                .fold((0xFFFF, 0), |(lo, hi), x| (lo.min(x), hi.max(x)));
-            // Empty: (255, 0), as for the other dtypes.
-            let lo = if lo > 0x7FFF { 255 } else { (lo >> 10) as u8 };
-            return (lo, (hi >> 10) as u8);
-        }
         _ => unreachable!("exponent_range called for a dtype without a joint layout"),
     };
-    ((lo >> 7) as u8, (hi >> 7) as u8)
+    if lo > hi {
+        return (255, 0); // no elements
+    }
+    // The exponent field sits under the sign: bits 14..7 (BF16, F32's top
+    // half), bits 14..10 (F16).
+    let shift = if dtype == DType::F16 { 10 } else { 7 };
+    ((lo >> shift) as u8, (hi >> shift) as u8)
 }
 
 // The drivers below apply a per-element function `f` between elements of
