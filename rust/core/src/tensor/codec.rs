@@ -331,6 +331,16 @@ fn spread6_avx2(s: &[u8; 28]) -> std::arch::x86_64::__m256i {
     )
 }
 
+/// How many 32-value steps of [`spread6_avx2`] a 6-bit plane of
+/// `packed_len` bytes feeds for `n` values: each step reads 28 bytes from
+/// a multiple of 24, so the last one needs 4 bytes of slack after it.
+fn spread6_blocks(packed_len: usize, n: usize) -> usize {
+    match packed_len.checked_sub(28) {
+        Some(slack) => (slack / 24 + 1).min(n / 32),
+        None => 0,
+    }
+}
+
 /// The AVX2 kernel of [`unpack6_simd`]: [`spread6_avx2`] per 24 bytes of
 /// `src` (each block reads 28, so it needs 4 bytes of slack after it).
 #[cfg(target_arch = "x86_64")]
@@ -338,11 +348,7 @@ fn spread6_avx2(s: &[u8; 28]) -> std::arch::x86_64::__m256i {
 #[allow(unsafe_code)]
 fn unpack6_avx2(src: &[u8], out: &mut [u8]) -> usize {
     use std::arch::x86_64::*;
-    let blocks = if src.len() >= 28 {
-        ((src.len() - 28) / 24 + 1).min(out.len() / 32)
-    } else {
-        0
-    };
+    let blocks = spread6_blocks(src.len(), out.len());
     for (s, o) in src
         .windows(28)
         .step_by(24)
@@ -738,9 +744,9 @@ fn merge_joint_packed(dtype: DType, lo: u8, len: usize, planes: &[&[u8]], out: &
     if done < n {
         // `done` is a multiple of 32 (0 without AVX2): the rest of plane 1
         // starts on a byte.
-        let k = if dtype == DType::F16 { 1 } else { 6 };
+        let k = joint_packed_bits(dtype);
         let mut buf = vec![0u8; n - done];
-        unpack(&planes[1][done * k / 8..], k as u32, &mut buf);
+        unpack(&planes[1][done * k as usize / 8..], k, &mut buf);
         let mut rest: [&[u8]; 4] = [&[]; 4];
         for (i, (r, p)) in rest.iter_mut().zip(planes).enumerate() {
             *r = if i == 1 { &buf } else { &p[done..] };
@@ -752,6 +758,17 @@ fn merge_joint_packed(dtype: DType, lo: u8, len: usize, planes: &[&[u8]], out: &
             &rest[..planes.len()],
             &mut out[done * dtype.itemsize()..],
         );
+    }
+}
+
+/// The width plane 1 of `dtype`'s joint layout is packed in when the fused
+/// merges read it packed: BF16's and F32's 6-bit sign-and-mantissa plane,
+/// F16's 1-bit sign plane.
+fn joint_packed_bits(dtype: DType) -> u32 {
+    if dtype == DType::F16 {
+        1
+    } else {
+        6
     }
 }
 
@@ -776,6 +793,25 @@ fn merge_joint_simd(dtype: DType, lo: u8, len: usize, planes: &[&[u8]], out: &mu
     0
 }
 
+/// The exponents of 32 joint elements from 32 bytes of plane `a`, as
+/// [`merge_joint_offset`] computes them: `lo + (a >> 2)`, or 0 where
+/// `a >> 2 >= len`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(unsafe_code)]
+fn joint_exponents_avx2(
+    va: std::arch::x86_64::__m256i,
+    lo: u8,
+    len: usize,
+) -> std::arch::x86_64::__m256i {
+    use std::arch::x86_64::*;
+    // Byte-lane shift by a 16-bit shift and a mask.
+    let r = _mm256_and_si256(_mm256_srli_epi16::<2>(va), _mm256_set1_epi8(0x3F));
+    // Ranks are below 64 and `len` at most 64: signed compares are exact.
+    let keep = _mm256_cmpgt_epi8(_mm256_set1_epi8(len.min(64) as i8), r);
+    _mm256_and_si256(_mm256_add_epi8(_mm256_set1_epi8(lo as i8), r), keep)
+}
+
 /// The top two bytes of 32 BF16/F32 joint elements (the two bytes of a
 /// BF16 element, bytes 2 and 3 of an F32 one), from 32 bytes of plane `a`
 /// and 32 unpacked values of the 6-bit plane `b`, as [`merge_joint_offset`]
@@ -790,19 +826,13 @@ fn joint_top_bytes_avx2(
     len: usize,
 ) -> (std::arch::x86_64::__m256i, std::arch::x86_64::__m256i) {
     use std::arch::x86_64::*;
-    let x3f = _mm256_set1_epi8(0x3F);
     let x03 = _mm256_set1_epi8(3);
     let x1f = _mm256_set1_epi8(0x1F);
     let x20 = _mm256_set1_epi8(0x20);
     let x80 = _mm256_set1_epi8(-128);
     let x7f = _mm256_set1_epi8(0x7F);
-    let vlo = _mm256_set1_epi8(lo as i8);
-    // Ranks are below 64 and `len` at most 64: signed compares are exact.
-    let vlen = _mm256_set1_epi8(len.min(64) as i8);
+    let e = joint_exponents_avx2(va, lo, len);
     // Byte-lane shifts by 16-bit shifts and masks.
-    let r = _mm256_and_si256(_mm256_srli_epi16::<2>(va), x3f);
-    let keep = _mm256_cmpgt_epi8(vlen, r);
-    let e = _mm256_and_si256(_mm256_add_epi8(vlo, r), keep);
     let o0 = _mm256_or_si256(
         _mm256_or_si256(
             _mm256_and_si256(_mm256_slli_epi16::<7>(e), x80),
@@ -845,11 +875,7 @@ fn interleave2_avx2(
 fn merge_joint_bf16_avx2(lo: u8, len: usize, a: &[u8], b: &[u8], out: &mut [u8]) -> usize {
     use std::arch::x86_64::*;
     let n = a.len().min(out.len() / 2);
-    let blocks = if b.len() >= 28 {
-        ((b.len() - 28) / 24 + 1).min(n / 32)
-    } else {
-        0
-    };
+    let blocks = spread6_blocks(b.len(), n);
     for ((bs, a), o) in b
         .windows(28)
         .step_by(24)
@@ -888,11 +914,7 @@ fn merge_joint_f32_avx2(lo: u8, len: usize, planes: [&[u8]; 4], out: &mut [u8]) 
     use std::arch::x86_64::*;
     let [a, b, p1, p0] = planes;
     let n = a.len().min(p1.len()).min(p0.len()).min(out.len() / 4);
-    let blocks = if b.len() >= 28 {
-        ((b.len() - 28) / 24 + 1).min(n / 32)
-    } else {
-        0
-    };
+    let blocks = spread6_blocks(b.len(), n);
     for ((((bs, a), p1), p0), o) in b
         .windows(28)
         .step_by(24)
@@ -960,13 +982,9 @@ fn merge_joint_f32_avx2(lo: u8, len: usize, planes: [&[u8]; 4], out: &mut [u8]) 
 fn merge_joint_f16_avx2(lo: u8, len: usize, a: &[u8], s: &[u8], l: &[u8], out: &mut [u8]) -> usize {
     use std::arch::x86_64::*;
     let n = a.len().min(l.len()).min(out.len() / 2).min(s.len() * 8);
-    let x3f = _mm256_set1_epi8(0x3F);
     let x1f = _mm256_set1_epi8(0x1F);
     let x03 = _mm256_set1_epi8(3);
     let x80 = _mm256_set1_epi8(-128);
-    let vlo = _mm256_set1_epi8(lo as i8);
-    // Ranks are below 64 and `len` at most 64: signed compares are exact.
-    let vlen = _mm256_set1_epi8(len.min(64) as i8);
     let spread = _mm256_setr_epi8(
         0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, //
         2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
@@ -997,10 +1015,7 @@ fn merge_joint_f16_avx2(lo: u8, len: usize, a: &[u8], s: &[u8], l: &[u8], out: &
         // half, 2-3 for the high half).
         let m = _mm256_shuffle_epi8(_mm256_set1_epi32(i32::from_le_bytes(*s)), spread);
         let sign = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(m, bit), bit), x80);
-        // Byte-lane shifts by 16-bit shifts and masks.
-        let r = _mm256_and_si256(_mm256_srli_epi16::<2>(va), x3f);
-        let keep = _mm256_cmpgt_epi8(vlen, r);
-        let e = _mm256_and_si256(_mm256_add_epi8(vlo, r), keep);
+        let e = joint_exponents_avx2(va, lo, len);
         let hi = _mm256_or_si256(
             _mm256_or_si256(sign, _mm256_slli_epi16::<2>(_mm256_and_si256(e, x1f))),
             _mm256_and_si256(va, x03),
@@ -1184,7 +1199,7 @@ pub(crate) fn decode_chunk(
         let bytes = |s| plane_bytes(s, scratch, n);
         if let Src::Packed(packed, bits, _) = srcs[1] {
             let mut planes: [&[u8]; 4] = [packed; 4];
-            let mut fused = bits == if dtype == DType::F16 { 1 } else { 6 };
+            let mut fused = bits == joint_packed_bits(dtype);
             for i in [0, 2, 3].into_iter().filter(|&i| i < k) {
                 match bytes(srcs[i]) {
                     Some(p) => planes[i] = p,
@@ -1207,10 +1222,8 @@ pub(crate) fn decode_chunk(
     }
     let mut refs: [&[u8]; 8] = [&[]; 8];
     for (r, s) in refs.iter_mut().zip(&srcs[..k]) {
-        *r = match *s {
-            Src::Borrowed(b) | Src::Packed(b, ..) => b,
-            Src::Scratch(i) => &scratch[i][..n],
-        };
+        // Every packed plane was unpacked just above.
+        *r = plane_bytes(*s, scratch, n).unwrap_or_default();
     }
     if method == METHOD_SPLIT {
         merge_fields(dtype, &refs[..k], out);
