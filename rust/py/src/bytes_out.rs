@@ -112,7 +112,6 @@ impl BytesOut {
         })
     }
 
-    /// The finished object: the first `n` bytes.
     /// A `bytes` copy of `src`, in memory advised to use huge pages when
     /// it is big (so the copy faults in 2 MiB at a time): for results
     /// built in a `Vec` by code that cannot write into the object itself.
@@ -142,6 +141,7 @@ impl BytesOut {
         self.init = self.cap;
     }
 
+    /// The finished object: the first `n` bytes.
     pub(crate) fn finish(mut self, py: Python<'_>, n: usize) -> PyResult<Bound<'_, PyBytes>> {
         if n != self.cap {
             self.resize(n)?;
