@@ -104,14 +104,18 @@ class ByteLSTM(ByteModel):
         y, new_state = self.lstm(self.embed(x), state)
         return self.head(y), new_state
 
+    def _joined_weights(self) -> list[tuple[Tensor, Tensor, Tensor]]:
+        """Per layer ``(w_ih.t(), w_hh.t(), b_ih + b_hh)``, the form :meth:`step` takes."""
+        return [(w_ih.t(), w_hh.t(), b_ih + b_hh) for w_ih, w_hh, b_ih, b_hh in self._weights]
+
     def step_weights(self) -> list[tuple[Tensor, Tensor, Tensor]]:
-        """Per layer ``(w_ih.t(), w_hh.t(), b_ih + b_hh)`` for :meth:`step`, computed
-        without autograd: valid until the weights next change."""
+        """The weights for :meth:`step`, computed without autograd: valid until
+        the weights next change."""
         with torch.no_grad():
-            return [(w_ih.t(), w_hh.t(), b_ih + b_hh) for w_ih, w_hh, b_ih, b_hh in self._weights]
+            return self._joined_weights()
 
     def _step(self, x: Tensor, state: State) -> tuple[Tensor, State]:
-        return self.step(x, state, [(a.t(), b.t(), c + d) for a, b, c, d in self._weights])
+        return self.step(x, state, self._joined_weights())
 
     def step(
         self, x: Tensor, state: State, weights: list[tuple[Tensor, Tensor, Tensor]]
