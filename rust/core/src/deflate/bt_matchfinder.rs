@@ -45,8 +45,6 @@
 
 use crate::mem::boxed_array;
 
-// Nothing calls the parser outside tests until deflate/mod.rs wires levels 10-12.
-
 /// Tree nodes are indexed by position modulo this: a match may not reach
 /// this far back (DEFLATE's 32768 is one more; that one distance is given
 /// up, as libdeflate does).
