@@ -252,7 +252,7 @@ impl Compressor {
     fn step<'py>(&self, py: Python<'py>, s: &[u8], flush: Flush) -> PyResult<Bound<'py, PyBytes>> {
         let (out, ()) = with_state(py, &self.inner, s.len(), |c, out| c.compress(s, flush, out))
             .map_err(|e| deflate_err(py, e))?;
-        Ok(PyBytes::new(py, &out))
+        bytes_out::BytesOut::copy_of(py, &out)
     }
 }
 
@@ -307,7 +307,7 @@ impl ParallelCompressor {
         let s = v.as_slice();
         let (out, ()) = with_state(py, &self.inner, s.len(), |c, out| c.compress(s, out))
             .map_err(|e| deflate_err(py, e))?;
-        Ok(PyBytes::new(py, &out))
+        bytes_out::BytesOut::copy_of(py, &out)
     }
 
     /// End the stream; return the rest of the output (trailer included).
@@ -320,7 +320,7 @@ impl ParallelCompressor {
                 lock(inner).finish(&mut out).map(|()| out)
             })
             .map_err(|e| deflate_err(py, e))?;
-        Ok(PyBytes::new(py, &out))
+        bytes_out::BytesOut::copy_of(py, &out)
     }
 }
 
