@@ -9,10 +9,12 @@ exception, no hang, no silent corruption)."""
 from __future__ import annotations
 
 import hashlib
+import io
 import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import pytest
 from conftest import seeded_bytes, stdlib_sources_blob, text_bytes
@@ -202,8 +204,8 @@ def test_header_fields_checked() -> None:
     n = len(GOOD)
     with pytest.raises(cm.error, match="no SZCM magic"):
         cm.decompress(patched(GOOD, 0, b"X"))
-    with pytest.raises(cm.error, match="version 3"):
-        cm.decompress(patched(GOOD, 4, b"\x03"))
+    with pytest.raises(cm.error, match="version 4"):
+        cm.decompress(patched(GOOD, 4, b"\x04"))
     for bad_level in (b"\x00", b"\x0a", b"\xff"):
         with pytest.raises(cm.error, match="level"):
             cm.decompress(patched(GOOD, 5, bad_level))
@@ -507,3 +509,104 @@ def test_gil_released_while_compressing() -> None:
         t.join()
     # Holding the GIL for the whole call would let the thread run ~once.
     assert ticks > 5
+
+
+# ------------------------------------------------------------ segments (version 3)
+
+SEG_DATA = stdlib_sources_blob(2 * cm.BLOCK_SIZE + 100_000)
+
+
+@pytest.fixture(scope="module")
+def segmented() -> bytes:
+    """SEG_DATA in segments of one block (three segments), on two threads."""
+    return cm.compress(SEG_DATA, 1, threads=2, segment_size=cm.BLOCK_SIZE)
+
+
+def test_segmented_round_trip_and_layout(segmented: bytes) -> None:
+    assert segmented[:7] == b"SZCM\x03\x01\x14"
+    assert int.from_bytes(segmented[7:11], "little") == 1
+    for threads in (1, 2, 0):
+        assert cm.decompress(segmented, threads=threads) == SEG_DATA
+    d = cm.CMDecompressor()
+    out = b"".join(
+        d.decompress(segmented[i : i + 300_000]) for i in range(0, len(segmented), 300_000)
+    )
+    assert d.eof and out == SEG_DATA
+    # Each segment's model starts from nothing: a little larger than one stream.
+    one = cm.compress(SEG_DATA, 1)
+    assert len(one) < len(segmented) < len(one) * 1.15
+
+
+def test_segmented_stream_is_thread_independent_and_streams(segmented: bytes) -> None:
+    # One thread, explicit segments: the same bytes as two threads.
+    assert cm.compress(SEG_DATA, 1, segment_size=cm.BLOCK_SIZE) == segmented
+    c = cm.CMCompressor(1, threads=2, segment_size=cm.BLOCK_SIZE)
+    parts = [c.compress(SEG_DATA[i : i + 700_001]) for i in range(0, len(SEG_DATA), 700_001)]
+    assert b"".join(parts) + c.flush() == segmented
+    buf = io.BytesIO()
+    with cm.open(buf, "wb", 1, threads=2, segment_size=cm.BLOCK_SIZE) as f:
+        f.write(SEG_DATA)
+    assert buf.getvalue() == segmented
+    with cm.open(io.BytesIO(segmented), "rb") as r:
+        assert r.read() == SEG_DATA
+
+
+def test_threads_alone_keep_small_inputs_one_stream() -> None:
+    # Below 8 MiB the automatic choice is one stream: version 2, as ever.
+    assert cm.compress(TEXT, 1, threads=2) == cm.compress(TEXT, 1)
+    assert cm.compress(TEXT, 1, threads=0, segment_size=0) == cm.compress(TEXT, 1)
+    c = cm.CMCompressor(1, threads=2, size_hint=len(TEXT))
+    assert c.compress(TEXT) + c.flush() == cm.compress(TEXT, 1)
+    # Without a size, the streaming compressor uses 4 MiB segments.
+    c = cm.CMCompressor(1, threads=2)
+    blob = c.compress(TEXT) + c.flush()
+    assert blob[4] == 3 and int.from_bytes(blob[7:11], "little") * cm.BLOCK_SIZE == 4 << 20
+    assert blob == cm.compress(TEXT, 1, segment_size=cm.DEFAULT_SEGMENT_SIZE)
+    assert cm.decompress(blob, threads=2) == TEXT
+
+
+@pytest.mark.parametrize("bad", [1, cm.BLOCK_SIZE - 1, cm.BLOCK_SIZE + 1, -cm.BLOCK_SIZE])
+def test_bad_segment_sizes_and_threads(bad: int) -> None:
+    with pytest.raises(ValueError, match="segment_size"):
+        cm.compress(b"abc", segment_size=bad)
+    with pytest.raises(ValueError, match="segment_size"):
+        cm.CMCompressor(segment_size=bad)
+    with pytest.raises(ValueError, match="threads"):
+        cm.compress(b"abc", threads=-1)
+    with pytest.raises(ValueError, match="threads"):
+        cm.decompress(GOOD, threads=True)  # type: ignore[arg-type]
+
+
+def test_damaged_segmented_streams_are_refused(segmented: bytes) -> None:
+    with pytest.raises(cm.error, match="segments of 0 blocks"):
+        cm.decompress(patched(segmented, 7, bytes(4)))
+    with pytest.raises(cm.error, match="truncated"):
+        cm.decompress(segmented[:9])
+    # Another segment size decodes to wrong bytes: the CRC-32 says so.
+    for sb in (2, 3):
+        with pytest.raises(cm.error, match="CRC-32"):
+            cm.decompress(patched(segmented, 7, sb.to_bytes(4, "little")), threads=2)
+    # A flipped payload byte in the last segment: caught both ways.
+    at = len(segmented) - 2_000
+    bad = patched(segmented, at, bytes([segmented[at] ^ 0x10]))
+    with pytest.raises(cm.error):
+        cm.decompress(bad, threads=2)
+    d = cm.CMDecompressor()
+    with pytest.raises(cm.error):
+        d.decompress(bad)
+        d.flush()
+
+
+def test_cli_compresses_with_threads(tmp_path: Any) -> None:
+    src = tmp_path / "book.txt"
+    src.write_bytes(SEG_DATA[:300_000])
+    run = [sys.executable, "-m", "scalezip"]
+    subprocess.run(
+        [*run, "compress", "-c", "cm", "-l", "1", "--threads", "2", "-k", str(src)], check=True
+    )
+    blob = (tmp_path / "book.txt.szcm").read_bytes()
+    # 300 kB is below 8 MiB: one stream, the bytes of one thread.
+    assert blob == cm.compress(SEG_DATA[:300_000], 1)
+    src.unlink()
+    subprocess.run([*run, "decompress", str(tmp_path / "book.txt.szcm")], check=True)
+    assert src.read_bytes() == SEG_DATA[:300_000]

@@ -1,4 +1,5 @@
-"""Writing files so that a failure never leaves a partial output."""
+"""Helpers shared by the file objects of the codecs: outputs that a failure never
+leaves half-written, a reader over a decompressor, the `threads` argument."""
 
 from __future__ import annotations
 
@@ -8,6 +9,16 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
+
+
+def check_threads(threads: int) -> int:
+    """The ``threads`` argument of the multi-core coders (gzip, cm): 1 for
+    the calling thread, ``n`` for a pool of n, 0 for one per core."""
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
+        raise ValueError(
+            f"threads must be a non-negative integer (0: one per core), not {threads!r}"
+        )
+    return threads
 
 
 @contextmanager

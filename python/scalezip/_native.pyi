@@ -4,7 +4,9 @@ from collections.abc import Callable
 from typing import Any, final
 
 __all__ = [
+    "CM_BLOCK_SIZE",
     "CM_DEFAULT_LEVEL",
+    "CM_DEFAULT_SEGMENT_SIZE",
     "CM_MAX_LEVEL",
     "CM_MIN_LEVEL",
     "Compressor",
@@ -226,15 +228,25 @@ class EntropyRangeDecoder:
 CM_MIN_LEVEL: int
 CM_MAX_LEVEL: int
 CM_DEFAULT_LEVEL: int
+CM_BLOCK_SIZE: int
+CM_DEFAULT_SEGMENT_SIZE: int
 
-def cm_compress(data: Any, level: int = 6) -> bytes: ...
-def cm_decompress(data: Any, max_length: int | None = None) -> bytes: ...
+def cm_compress(
+    data: Any, level: int = 6, threads: int = 1, segment_size: int | None = None
+) -> bytes: ...
+def cm_decompress(data: Any, max_length: int | None = None, threads: int = 1) -> bytes: ...
 def cm_model_bytes(level: int, /) -> int: ...
 def cm_window_bytes(level: int, /) -> int: ...
 
 @final
 class CmCompressor:
-    def __new__(cls, level: int = 6) -> CmCompressor: ...
+    def __new__(
+        cls,
+        level: int = 6,
+        threads: int = 1,
+        segment_size: int | None = None,
+        size_hint: int | None = None,
+    ) -> CmCompressor: ...
     def compress(self, data: Any, /) -> bytes: ...
     def flush(self) -> bytes: ...
     @property

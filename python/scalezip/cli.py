@@ -37,6 +37,7 @@ EPILOG = r"""examples:
   scalezip compress big.log                  -> big.log.gz (big.log removed)
   scalezip compress -k -c zlib -l 9 a.bin    -> a.bin.zz, a.bin kept
   scalezip compress --threads 0 big.tar      -> big.tar.gz using every core
+  scalezip compress -c cm --threads 2 book   -> book.szcm, segments on 2 cores
   tar c dir | scalezip compress - > dir.tar.gz
   scalezip decompress big.log.gz             -> big.log
   scalezip info big.log.gz
@@ -137,8 +138,9 @@ def _compress_stream(
     dst: IO[bytes],
     bar: Any,
     threads: int = 1,
+    size_hint: int | None = None,
 ) -> None:
-    w = codec.writer(dst, level, threads)
+    w = codec.writer(dst, level, threads, size_hint)
     try:
         _copy(src, w, bar)
     finally:
@@ -176,14 +178,15 @@ def _cmd_compress(args: argparse.Namespace) -> int:
                 f"{path} already has the {codec.extension} suffix; use -f to compress it anyway"
             )
         with open(path, "rb") as src:
-            bar = _progress(_input_size(path), args.quiet, os.path.basename(path))
+            size = _input_size(path)
+            bar = _progress(size, args.quiet, os.path.basename(path))
             if args.stdout:
-                _compress_stream(codec, level, src, sys.stdout.buffer, bar, args.threads)
+                _compress_stream(codec, level, src, sys.stdout.buffer, bar, args.threads, size)
                 sys.stdout.buffer.flush()
             else:
                 out = args.output or path + codec.extension
                 with _atomic_output(out, args.force) as dst:
-                    _compress_stream(codec, level, src, dst, bar, args.threads)
+                    _compress_stream(codec, level, src, dst, bar, args.threads, size)
                 shutil.copystat(path, out)
             if bar is not None:
                 bar.close()
@@ -360,7 +363,8 @@ def _parser() -> argparse.ArgumentParser:
                 "--threads",
                 type=int,
                 default=1,
-                help="cores to compress with, 0 = all (gzip; one ordinary gzip member)",
+                help="cores to compress with, 0 = all (gzip: one ordinary gzip member; cm: "
+                "inputs of 8 MiB or more in segments, a model per core)",
             )
         p.add_argument("-o", "--output", help="output file (one input only)")
         p.add_argument("--stdout", action="store_true", help="write to stdout, keep the input")

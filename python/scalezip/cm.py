@@ -30,6 +30,15 @@ window of :func:`window_bytes`). Their streams are the very bytes
 :func:`compress` writes, however the input is split; :func:`decompress` and
 :class:`CMDecompressor` read each other's input, and streams of format
 version 1 (scalezip before streaming) too.
+
+Multi-core: with ``threads`` other than 1, :func:`compress` cuts inputs of
+8 MiB or more into segments of 4 to 6 MiB, each coded by its own model
+(format version 3), and codes them in parallel; :func:`decompress` decodes
+such a stream's segments in parallel too (``threads``). As in zstd's
+multi-threaded mode, the output is the same for any number of threads
+other than 1, and a little larger than one stream's (about 2.5 % on 10 MB
+of English: each segment's model starts knowing nothing). Each thread holds
+a model of :func:`model_bytes`.
 """
 
 from __future__ import annotations
@@ -41,10 +50,12 @@ from typing import IO, Any
 
 from . import _native
 from ._errors import CmError as error
-from ._fileio import FlushingReader
+from ._fileio import FlushingReader, check_threads
 
 __all__ = [
+    "BLOCK_SIZE",
     "DEFAULT_LEVEL",
+    "DEFAULT_SEGMENT_SIZE",
     "MAGIC",
     "MAX_LEVEL",
     "MIN_LEVEL",
@@ -66,6 +77,11 @@ MAX_LEVEL: int = _native.CM_MAX_LEVEL
 DEFAULT_LEVEL: int = _native.CM_DEFAULT_LEVEL
 #: First bytes of every stream.
 MAGIC = b"SZCM"
+#: Frames close every BLOCK_SIZE bytes of input; segments are multiples of it.
+BLOCK_SIZE: int = _native.CM_BLOCK_SIZE
+#: Segment size of :class:`CMCompressor` with threads when neither
+#: ``segment_size`` nor ``size_hint`` is given (4 MiB).
+DEFAULT_SEGMENT_SIZE: int = _native.CM_DEFAULT_SEGMENT_SIZE
 
 
 def _level(level: int) -> int:
@@ -76,16 +92,41 @@ def _level(level: int) -> int:
     return level
 
 
-def compress(data: Any, level: int = DEFAULT_LEVEL) -> bytes:
+def _segment_size(segment_size: int | None) -> int | None:
+    if segment_size is None:
+        return None
+    if isinstance(segment_size, bool) or not isinstance(segment_size, int):
+        raise TypeError(f"segment_size must be None or an int, got {segment_size!r}")
+    if segment_size < 0 or segment_size % BLOCK_SIZE or segment_size // BLOCK_SIZE >= 1 << 32:
+        raise ValueError(
+            f"segment_size must be 0 or a positive multiple of {BLOCK_SIZE}, got {segment_size}"
+        )
+    return segment_size
+
+
+def compress(
+    data: Any,
+    level: int = DEFAULT_LEVEL,
+    *,
+    threads: int = 1,
+    segment_size: int | None = None,
+) -> bytes:
     """Compress ``data`` into a scalezip context-mixing stream.
 
-    ``level`` (1..9) selects the model's memory, :func:`model_bytes`. The
-    result equals what :class:`CMCompressor` writes for the same data.
+    ``level`` (1..9) selects the model's memory, :func:`model_bytes`.
+    ``threads``: 1 codes one stream on the calling thread; any other
+    number (0: one per core) cuts inputs of 8 MiB or more into segments of
+    4 to 6 MiB coded in parallel, a model per thread (see the module
+    docstring). ``segment_size`` (a multiple of :data:`BLOCK_SIZE`; 0: one
+    stream) overrides that choice. The result equals what
+    :class:`CMCompressor` writes for the same data and segments.
     """
-    return _native.cm_compress(data, _level(level))
+    return _native.cm_compress(
+        data, _level(level), check_threads(threads), _segment_size(segment_size)
+    )
 
 
-def decompress(data: Any, max_length: int | None = None) -> bytes:
+def decompress(data: Any, max_length: int | None = None, *, threads: int = 1) -> bytes:
     """Decode a stream made by :func:`compress` or :class:`CMCompressor`
     (bytes after its end are an error).
 
@@ -93,13 +134,15 @@ def decompress(data: Any, max_length: int | None = None) -> bytes:
     stream, is truncated or corrupt (CRC-32 mismatch). ``max_length`` caps
     the output size (checked against the header before any memory is
     allocated): pass it for untrusted input. Decoding allocates the model
-    of the stream's level, at most :func:`model_bytes` of ``MAX_LEVEL``.
+    of the stream's level, at most :func:`model_bytes` of ``MAX_LEVEL``;
+    the segments of a segmented stream decode on ``threads`` threads (0:
+    one per core), a model each.
     """
     if max_length is not None and (
         isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 0
     ):
         raise ValueError(f"max_length must be None or an int >= 0, got {max_length!r}")
-    return _native.cm_decompress(data, max_length)
+    return _native.cm_decompress(data, max_length, check_threads(threads))
 
 
 def model_bytes(level: int) -> int:
@@ -121,10 +164,32 @@ class CMCompressor:
     comes a frame (1 MiB of input) at a time; the concatenated results are
     exactly :func:`compress`'s for the whole input. The model is allocated
     with the first byte (:func:`model_bytes` plus :func:`window_bytes`).
+
+    With ``threads`` other than 1, the input is cut into segments (as
+    :func:`compress` does) and held until ``threads`` segments are in hand,
+    which are then coded in parallel: memory is that input plus a model per
+    thread. The segment size is ``segment_size`` if given, else the one
+    :func:`compress` would choose for ``size_hint`` bytes (the expected
+    input size; the stream is valid whatever the real size), else
+    :data:`DEFAULT_SEGMENT_SIZE`. The output equals :func:`compress` with
+    the same segment size.
     """
 
-    def __init__(self, level: int = DEFAULT_LEVEL) -> None:
-        self._c = _native.CmCompressor(_level(level))
+    def __init__(
+        self,
+        level: int = DEFAULT_LEVEL,
+        *,
+        threads: int = 1,
+        segment_size: int | None = None,
+        size_hint: int | None = None,
+    ) -> None:
+        if size_hint is not None and (
+            isinstance(size_hint, bool) or not isinstance(size_hint, int) or size_hint < 0
+        ):
+            raise ValueError(f"size_hint must be None or an int >= 0, got {size_hint!r}")
+        self._c = _native.CmCompressor(
+            _level(level), check_threads(threads), _segment_size(segment_size), size_hint
+        )
 
     def compress(self, data: Any) -> bytes:
         """Compress ``data``; return the compressed bytes that are ready."""
@@ -229,10 +294,10 @@ class _Writer(io.RawIOBase):
     """Compresses what is written through :class:`CMCompressor`; closing
     finishes the stream."""
 
-    def __init__(self, fileobj: IO[bytes], level: int, owned: bool) -> None:
+    def __init__(self, fileobj: IO[bytes], owned: bool, c: CMCompressor) -> None:
         self._fileobj = fileobj
         self._owned = owned
-        self._c = CMCompressor(level)
+        self._c = c
 
     def writable(self) -> bool:
         return True
@@ -259,12 +324,18 @@ def open(  # noqa: A001 - the module-level open of gzip, bz2, lzma
     encoding: str | None = None,
     errors: str | None = None,
     newline: str | None = None,
+    *,
+    threads: int = 1,
+    segment_size: int | None = None,
+    size_hint: int | None = None,
 ) -> IO[Any]:
     """Open a cm-compressed file, as :func:`gzip.open`: *filename* is a path
     or a file object (left open on close); *mode* 'r', 'w' or 'x', with
     'b' (the default) or 't' (text, through :class:`io.TextIOWrapper`).
     There is no 'a': a second stream after the first is refused by readers
-    as trailing data. Reading and writing stream in constant memory."""
+    as trailing data. Reading and writing stream in constant memory.
+    Writing: *threads*, *segment_size* and *size_hint* as for
+    :class:`CMCompressor`. Reading decodes segments one after another."""
     if "t" in mode:
         if "b" in mode:
             raise ValueError(f"Invalid mode: {mode!r}")
@@ -274,6 +345,11 @@ def open(  # noqa: A001 - the module-level open of gzip, bz2, lzma
     if raw_mode not in ("r", "w", "x"):
         raise ValueError(f"Invalid mode: {mode!r}")
     _level(level)
+    compressor = None
+    if raw_mode != "r":
+        compressor = CMCompressor(
+            level, threads=threads, segment_size=segment_size, size_hint=size_hint
+        )
     owned = isinstance(filename, (str, bytes, os.PathLike))
     if owned:
         fileobj: IO[bytes] = builtins.open(filename, raw_mode + "b")
@@ -283,10 +359,10 @@ def open(  # noqa: A001 - the module-level open of gzip, bz2, lzma
         raise TypeError("filename must be a str or bytes object, or a file")
     binary: IO[bytes]
     try:
-        if raw_mode == "r":
+        if compressor is None:
             binary = io.BufferedReader(_Reader(fileobj, owned))
         else:
-            binary = io.BufferedWriter(_Writer(fileobj, level, owned))
+            binary = io.BufferedWriter(_Writer(fileobj, owned, compressor))
     except BaseException:
         if owned:
             fileobj.close()

@@ -31,6 +31,7 @@ from typing import IO, Any
 from . import _native, zlib
 from ._errors import BadGzipFile
 from ._fileio import atomic_output
+from ._fileio import check_threads as _check_threads
 
 __all__ = ["BadGzipFile", "GzipFile", "open", "compress", "decompress"]
 
@@ -579,14 +580,6 @@ def compress(
 # Block size of multi-threaded compression: big enough that each block's
 # fresh start costs < 0.5 % of ratio, small enough to split a few MB.
 _BLOCK_SIZE = 1 << 20
-
-
-def _check_threads(threads: int) -> int:
-    if not isinstance(threads, int) or threads < 0:
-        raise ValueError(
-            f"threads must be a non-negative integer (0: one per core), not {threads!r}"
-        )
-    return threads
 
 
 def _gzip_xfl(compresslevel: int) -> int:

@@ -63,7 +63,7 @@ class Codec:
     _sniff: Callable[[bytes], bool] | None = field(default=None, repr=False)
     _writer: Callable[[IO[bytes], int | None], Writer] | None = field(default=None, repr=False)
     _reader: Callable[[IO[bytes]], Reader] | None = field(default=None, repr=False)
-    _parallel_writer: Callable[[IO[bytes], int | None, int], Writer] | None = field(
+    _parallel_writer: Callable[[IO[bytes], int | None, int, int | None], Writer] | None = field(
         default=None, repr=False
     )
 
@@ -89,15 +89,23 @@ class Codec:
     def decompress(self, data: Any) -> bytes:
         return self._decompress(data)
 
-    def writer(self, fileobj: IO[bytes], level: int | None = None, threads: int = 1) -> Writer:
+    def writer(
+        self,
+        fileobj: IO[bytes],
+        level: int | None = None,
+        threads: int = 1,
+        size_hint: int | None = None,
+    ) -> Writer:
         """A writable binary file that compresses into *fileobj*; closing it
         finishes the stream (and leaves *fileobj* open). *threads* other
-        than 1 is accepted by codecs with a multi-core encoder (gzip)."""
+        than 1 is accepted by codecs with a multi-core encoder (gzip, cm);
+        *size_hint*, the expected input size if known, lets them choose how
+        to split it (cm's segments; the output is valid whatever the size)."""
         level = self.check_level(level)
         if threads != 1:
             if self._parallel_writer is None:
                 raise ValueError(f"codec {self.name!r} has no multi-threaded encoder")
-            return self._parallel_writer(fileobj, level, threads)
+            return self._parallel_writer(fileobj, level, threads, size_hint)
         if self._writer is not None:
             return self._writer(fileobj, level)
         return _OneShotWriter(fileobj, lambda data: self._compress(data, level))
@@ -197,7 +205,9 @@ def _is_zlib(head: bytes) -> bool:
     )
 
 
-def _gzip_writer(fileobj: IO[bytes], level: int | None, threads: int = 1) -> Writer:
+def _gzip_writer(
+    fileobj: IO[bytes], level: int | None, threads: int = 1, size_hint: int | None = None
+) -> Writer:
     level = 9 if level is None else level
     return gzip.GzipFile(
         filename="", mode="wb", compresslevel=level, fileobj=fileobj, mtime=0, threads=threads
@@ -313,6 +323,13 @@ register(
         _sniff=lambda head: head[:4] == cm.MAGIC,
         _writer=lambda f, level: cm.open(f, "wb", cm.DEFAULT_LEVEL if level is None else level),
         _reader=lambda f: cm.open(f, "rb"),
+        _parallel_writer=lambda f, level, threads, size_hint: cm.open(
+            f,
+            "wb",
+            cm.DEFAULT_LEVEL if level is None else level,
+            threads=threads,
+            size_hint=size_hint,
+        ),
     )
 )
 

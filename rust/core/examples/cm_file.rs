@@ -1,8 +1,12 @@
 //! Compress a file with the context-mixing codec and report size, bits per
-//! byte and speed: `cargo run --release --example cm_file -- FILE [LEVEL] [--verify]`.
+//! byte and speed:
+//! `cargo run --release --example cm_file -- FILE [LEVEL] [--verify] [--threads N]`.
 //! Speeds are of uncompressed megabytes (10^6 bytes) per second of this
 //! thread's CPU time (so other jobs on a loaded machine count less), and of
-//! wall-clock time.
+//! wall-clock time. With `--threads N` (N other than 1; 0: one per core)
+//! the stream is segmented (`cm::compress_with`, automatic segment size)
+//! and both directions run on N threads: then only wall-clock speeds mean
+//! anything.
 use std::time::Instant;
 
 /// CPU seconds used by this thread so far.
@@ -24,13 +28,19 @@ fn main() {
     let path = args.get(1).expect("usage: cm_file FILE [LEVEL] [--verify]");
     let level: i64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(6);
     let verify = args.iter().any(|a| a == "--verify");
+    let threads: usize = args
+        .iter()
+        .position(|a| a == "--threads")
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+        .unwrap_or(1);
     let data = std::fs::read(path).expect("read");
     let (t, c0) = (Instant::now(), thread_cpu());
-    let c = scalezip_core::cm::compress(&data, level).expect("compress");
+    let c = scalezip_core::cm::compress_with(&data, level, None, threads).expect("compress");
     let (ct, cc) = (t.elapsed().as_secs_f64(), thread_cpu() - c0);
     let mb = data.len() as f64 / 1e6;
     print!(
-        "level {level}: {} -> {} bytes, {:.4} bpb, compress {:.3} MB/s cpu ({:.3} wall)",
+        "level {level}, {threads} thread(s), format v{}: {} -> {} bytes, {:.4} bpb, compress {:.3} MB/s cpu ({:.3} wall)",
+        c[4],
         data.len(),
         c.len(),
         c.len() as f64 * 8.0 / data.len() as f64,
@@ -39,7 +49,8 @@ fn main() {
     );
     if verify {
         let (t, c0) = (Instant::now(), thread_cpu());
-        let d = scalezip_core::cm::decompress(&c, u64::MAX).expect("decompress");
+        let mut d = vec![0u8; data.len()];
+        scalezip_core::cm::decompress_into_with(&c, &mut d, threads).expect("decompress");
         let (dt, dc) = (t.elapsed().as_secs_f64(), thread_cpu() - c0);
         assert_eq!(d, data);
         print!(

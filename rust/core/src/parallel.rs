@@ -48,6 +48,19 @@ pub const DEFAULT_BLOCK_SIZE: usize = 1 << 20;
 /// Blocks in flight per thread before the caller waits for the oldest.
 const IN_FLIGHT_PER_THREAD: usize = 4;
 
+/// Run `f` on a pool of `threads` threads (0: rayon's global pool, one
+/// thread per core). Shared by every codec that takes a `threads` option.
+pub fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    if threads == 0 {
+        return f();
+    }
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(f),
+        // No threads to be had: the work still runs, on the global pool.
+        Err(_) => f(),
+    }
+}
+
 /// The checksum computed alongside compression (the container's trailer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Check {

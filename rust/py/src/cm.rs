@@ -19,19 +19,23 @@ use pyo3::types::PyBytes;
 use scalezip_core::cm::{self, CmDecoder, CmEncoder, CmError};
 use std::sync::Mutex;
 
-/// Compress `data` (any C-contiguous buffer) into a `SZCM` stream.
+/// Compress `data` (any C-contiguous buffer) into a `SZCM` stream on
+/// `threads` threads (0: one per core), segmented as
+/// `cm::choose_segments` picks (`segment_size` None: automatic).
 #[pyfunction]
-#[pyo3(signature = (data, level=6))]
+#[pyo3(signature = (data, level=6, threads=1, segment_size=None))]
 fn cm_compress<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyAny>,
     level: i64,
+    threads: usize,
+    segment_size: Option<u64>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     cm::check_level(level).map_err(|e| cm_err(py, e))?;
     let v = ByteView::new(data)?;
     let s = v.as_slice();
     let out = py
-        .detach(|| cm::compress(s, level))
+        .detach(|| cm::compress_with(s, level, segment_size, threads))
         .map_err(|e| cm_err(py, e))?;
     Ok(PyBytes::new(py, &out))
 }
@@ -39,11 +43,12 @@ fn cm_compress<'py>(
 /// Decompress a `SZCM` stream; `max_length` (None: no limit) caps the
 /// output, checked against the header before anything is allocated.
 #[pyfunction]
-#[pyo3(signature = (data, max_length=None))]
+#[pyo3(signature = (data, max_length=None, threads=1))]
 fn cm_decompress<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyAny>,
     max_length: Option<u64>,
+    threads: usize,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let v = ByteView::new(data)?;
     let s = v.as_slice();
@@ -60,7 +65,7 @@ fn cm_decompress<'py>(
     })?;
     let mut result = Ok(());
     let bytes = PyBytes::new_with(py, len, |buf| {
-        result = py.detach(|| cm::decompress_into(s, buf));
+        result = py.detach(|| cm::decompress_into_with(s, buf, threads));
         Ok(())
     })?;
     result.map_err(|e| cm_err(py, e))?;
@@ -91,9 +96,17 @@ struct CmCompressor {
 #[pymethods]
 impl CmCompressor {
     #[new]
-    #[pyo3(signature = (level=6))]
-    fn new(py: Python<'_>, level: i64) -> PyResult<Self> {
-        let inner = CmEncoder::new(level).map_err(|e| cm_err(py, e))?;
+    #[pyo3(signature = (level=6, threads=1, segment_size=None, size_hint=None))]
+    fn new(
+        py: Python<'_>,
+        level: i64,
+        threads: usize,
+        segment_size: Option<u64>,
+        size_hint: Option<u64>,
+    ) -> PyResult<Self> {
+        let inner = cm::choose_segments(segment_size, threads, size_hint)
+            .and_then(|sb| CmEncoder::with_segments(level, sb, threads))
+            .map_err(|e| cm_err(py, e))?;
         Ok(CmCompressor {
             inner: Mutex::new(inner),
         })
@@ -215,5 +228,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CM_MIN_LEVEL", cm::MIN_LEVEL)?;
     m.add("CM_MAX_LEVEL", cm::MAX_LEVEL)?;
     m.add("CM_DEFAULT_LEVEL", cm::DEFAULT_LEVEL)?;
+    m.add("CM_BLOCK_SIZE", cm::BLOCK_SIZE)?;
+    m.add("CM_DEFAULT_SEGMENT_SIZE", cm::DEFAULT_SEGMENT_SIZE)?;
     Ok(())
 }

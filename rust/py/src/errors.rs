@@ -62,7 +62,8 @@ pub fn tensor_err(py: Python<'_>, e: TensorError) -> PyErr {
 
 /// Context mixing: a bad level is `ValueError`, bad data `CmError`.
 pub fn cm_err(py: Python<'_>, e: CmError) -> PyErr {
-    if let CmError::BadLevel(_) = e {
+    // Bad arguments (a segment size of 0 blocks comes only from a header).
+    if matches!(e, CmError::BadLevel(_)) || matches!(e, CmError::BadSegmentSize(s) if s > 0) {
         return PyValueError::new_err(e.to_string());
     }
     raise(py, &CM_ERROR, "CmError", e.to_string())

@@ -31,6 +31,13 @@
 //!   then u64 original length, u32 CRC-32 of the original data
 //! ```
 //!
+//! Version 3 is version 2 cut into segments: after the block size, a `u32`
+//! segment size in blocks; every segment is coded by a fresh model and
+//! coder (finished in the segment's last frame), so the segments of a
+//! stream compress and decompress on as many cores as there are segments,
+//! at some cost in ratio (each segment's model starts knowing nothing).
+//! [`compress_with`] writes it when asked for threads or segments.
+//!
 //! Version 1 (still read; [`compress_v1`] writes it) is one-shot:
 //!
 //! ```text
@@ -64,8 +71,13 @@ pub use stream::{CmDecoder, CmEncoder};
 
 /// First bytes of every stream.
 pub const MAGIC: [u8; 4] = *b"SZCM";
-/// Format version written ([`stream`]'s framed layout); 1 is still read.
+/// Format version written for one stream ([`stream`]'s framed layout); 1
+/// is still read.
 pub const VERSION: u8 = stream::VERSION;
+/// Format version written for a segmented stream (parallel coding).
+pub const VERSION_SEGMENTED: u8 = stream::VERSION_SEGMENTED;
+/// Size of a block, the unit of frames and segments (1 MiB).
+pub const BLOCK_SIZE: usize = 1 << stream::BLOCK_LOG;
 /// Size of the version 1 header.
 pub const HEADER_SIZE: usize = 18;
 /// Lowest level (4 MiB hash table).
@@ -114,6 +126,9 @@ pub enum CmError {
     PayloadOverrun { at: u64 },
     /// The streaming compressor was used after it finished.
     Finished,
+    /// A segment size that is not a positive multiple of [`BLOCK_SIZE`]
+    /// (an argument), or a header declaring segments of 0 blocks.
+    BadSegmentSize(u64),
 }
 
 impl fmt::Display for CmError {
@@ -149,10 +164,18 @@ impl fmt::Display for CmError {
                 "corrupt cm stream: at byte {at}, more payload than the frames' data can use"
             ),
             Self::Finished => write!(f, "the cm compressor has already finished its stream"),
+            Self::BadSegmentSize(0) => {
+                write!(f, "corrupt cm header: segments of 0 blocks")
+            }
+            Self::BadSegmentSize(s) => write!(
+                f,
+                "cm segment size must be a positive multiple of {BLOCK_SIZE} bytes \
+                 (up to 2^32 blocks), got {s}"
+            ),
             Self::UnsupportedVersion(v) => {
                 write!(
                     f,
-                    "cm stream version {v} is not supported (this build reads 1 and {VERSION})"
+                    "cm stream version {v} is not supported (this build reads 1 to {VERSION_SEGMENTED})"
                 )
             }
             Self::BadHeaderLevel(l) => {
@@ -195,9 +218,62 @@ pub fn model_bytes(level: i64) -> Result<usize, CmError> {
 }
 
 /// Compress `data` at `level` into a `SZCM` stream (version 2, the same
-/// bytes [`CmEncoder`] writes for the same data).
+/// bytes [`CmEncoder::new`] writes for the same data).
 pub fn compress(data: &[u8], level: i64) -> Result<Vec<u8>, CmError> {
-    Ok(stream::compress(data, check_level(level)?))
+    Ok(stream::compress(data, check_level(level)?, None, 1))
+}
+
+/// The segment size (in blocks) for `segment_size` bytes: `Ok(None)` for
+/// 0 (one stream), an error unless a positive multiple of [`BLOCK_SIZE`].
+pub fn segment_blocks(segment_size: u64) -> Result<Option<u32>, CmError> {
+    if segment_size == 0 {
+        return Ok(None);
+    }
+    let block = BLOCK_SIZE as u64;
+    match u32::try_from(segment_size / block) {
+        Ok(sb) if sb > 0 && segment_size % block == 0 => Ok(Some(sb)),
+        _ => Err(CmError::BadSegmentSize(segment_size)),
+    }
+}
+
+/// Segment size used when the data's length is unknown (the streaming
+/// compressor with threads and no segment size): 4 MiB.
+pub const DEFAULT_SEGMENT_SIZE: u64 = (stream::AUTO_MIN_SEGMENT_BLOCKS * BLOCK_SIZE) as u64;
+
+/// The segments (in blocks; `None`: one stream) for the options:
+/// `segment_size` bytes when given (a multiple of [`BLOCK_SIZE`]; 0: none);
+/// otherwise none on one thread, and on more the automatic choice for
+/// `size` bytes ([`stream::auto_segment_blocks`]: 4 to 6 MiB each, none
+/// below 8 MiB), or [`DEFAULT_SEGMENT_SIZE`] when the size is unknown.
+pub fn choose_segments(
+    segment_size: Option<u64>,
+    threads: usize,
+    size: Option<u64>,
+) -> Result<Option<u32>, CmError> {
+    match (segment_size, size) {
+        (Some(s), _) => segment_blocks(s),
+        (None, _) if threads == 1 => Ok(None),
+        (None, Some(n)) => Ok(stream::auto_segment_blocks(
+            usize::try_from(n).unwrap_or(usize::MAX),
+        )),
+        (None, None) => segment_blocks(DEFAULT_SEGMENT_SIZE),
+    }
+}
+
+/// Compress `data` at `level` on `threads` threads (1: this one; 0: one
+/// per core), in segments as [`choose_segments`] picks for its length. The
+/// output depends on the data, the level and the segments only: the same
+/// on 2 threads or 64 (as zstd's multi-threaded mode), but segmented
+/// streams are a little larger than one stream.
+pub fn compress_with(
+    data: &[u8],
+    level: i64,
+    segment_size: Option<u64>,
+    threads: usize,
+) -> Result<Vec<u8>, CmError> {
+    let level = check_level(level)?;
+    let seg_blocks = choose_segments(segment_size, threads, Some(data.len() as u64))?;
+    Ok(stream::compress(data, level, seg_blocks, threads))
 }
 
 /// Compress `data` at `level` into a version 1 stream, for readers older
@@ -236,7 +312,7 @@ pub fn version(data: &[u8]) -> Result<u8, CmError> {
     }
     match data.get(4) {
         None => Err(CmError::Truncated { len: data.len() }),
-        Some(&v) if v == 1 || v == VERSION => Ok(v),
+        Some(&v) if (1..=VERSION_SEGMENTED).contains(&v) => Ok(v),
         Some(&v) => Err(CmError::UnsupportedVersion(v)),
     }
 }
@@ -263,7 +339,7 @@ pub fn read_header(data: &[u8]) -> Result<(u8, u64, u32), CmError> {
 /// The original length recorded in a stream's header, after checking it
 /// against `limit` and against what the payload can encode.
 pub fn decompressed_len(data: &[u8], limit: u64) -> Result<u64, CmError> {
-    if version(data)? == stream::VERSION {
+    if version(data)? >= stream::VERSION {
         return Ok(stream::layout(data, limit)?.total);
     }
     let (_, size, _) = read_header(data)?;
@@ -289,9 +365,15 @@ pub fn decompress(data: &[u8], limit: u64) -> Result<Vec<u8>, CmError> {
 /// Decode a `SZCM` stream into `out`, whose length must be the original
 /// length ([`decompressed_len`]). `out` also serves as the model's history.
 pub fn decompress_into(data: &[u8], out: &mut [u8]) -> Result<(), CmError> {
-    if version(data)? == stream::VERSION {
+    decompress_into_with(data, out, 1)
+}
+
+/// [`decompress_into`], decoding the segments of a version 3 stream on
+/// `threads` threads (1: this one; 0: one per core; a model each).
+pub fn decompress_into_with(data: &[u8], out: &mut [u8], threads: usize) -> Result<(), CmError> {
+    if version(data)? >= stream::VERSION {
         let lay = stream::layout(data, u64::MAX)?;
-        return stream::decompress_into(data, &lay, out);
+        return stream::decompress_into(data, &lay, out, threads);
     }
     let (level, size, expected) = read_header(data)?;
     if size != out.len() as u64 {

@@ -154,10 +154,10 @@ fn corrupt_and_truncated_streams_are_refused() {
     d[0] = b'X';
     assert_eq!(decompress(&d, u64::MAX), Err(CmError::NotCm));
     let mut d = c.clone();
-    d[4] = 3;
+    d[4] = 4;
     assert_eq!(
         decompress(&d, u64::MAX),
-        Err(CmError::UnsupportedVersion(3))
+        Err(CmError::UnsupportedVersion(4))
     );
     let mut d = c.clone();
     d[5] = 0;
@@ -473,4 +473,196 @@ fn avx2_and_portable_builds_agree() {
         });
     }
     eprintln!("avx2 build in use: {}", simd::uses_avx2());
+}
+
+// ------------------------------------------------------------ version 3
+
+/// `data` through a segmented `CmEncoder` (blocks of `2^block_log` bytes)
+/// in pieces of the given sizes (cycled).
+fn stream_compress_seg(
+    data: &[u8],
+    block_log: u8,
+    seg_blocks: u32,
+    threads: usize,
+    pieces: &[usize],
+) -> Vec<u8> {
+    let mut e = CmEncoder::with_blocks(1, block_log, Some(seg_blocks), threads).unwrap();
+    let mut out = Vec::new();
+    let mut at = 0;
+    let mut k = 0;
+    while at < data.len() {
+        let n = pieces[k % pieces.len()].min(data.len() - at);
+        e.compress(&data[at..at + n], &mut out).unwrap();
+        at += n;
+        k += 1;
+    }
+    e.finish(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn segmented_streams_round_trip_on_any_thread_count() {
+    // Blocks of 4 KiB, segments of 2 blocks: lengths around every
+    // boundary (empty final segment, final segment of empty frame only,
+    // partial final block).
+    let mut data = text(30_000);
+    data[9_000..9_400].copy_from_slice(&noise(400, 6));
+    for n in [
+        0, 1, 4095, 4096, 8191, 8192, 8193, 12_288, 16_384, 20_000, 30_000,
+    ] {
+        let d = &data[..n];
+        let one = stream::compress_blocks(d, 1, 12, Some(2), 1);
+        assert_eq!(&one[..5], b"SZCM\x03", "n {n}");
+        for threads in [2, 3, 0] {
+            assert_eq!(
+                stream::compress_blocks(d, 1, 12, Some(2), threads),
+                one,
+                "n {n}"
+            );
+        }
+        for pieces in [&[1000usize][..], &[8192], &[n.max(1)]] {
+            for threads in [1, 2] {
+                assert_eq!(
+                    stream_compress_seg(d, 12, 2, threads, pieces),
+                    one,
+                    "n {n} threads {threads} pieces {pieces:?}"
+                );
+            }
+        }
+        for threads in [1, 2, 0] {
+            let mut out = vec![0u8; n];
+            decompress_into_with(&one, &mut out, threads).unwrap();
+            assert_eq!(out, d, "n {n} threads {threads}");
+        }
+        assert_eq!(decompress(&one, u64::MAX).unwrap(), d);
+        for (pieces, max_out) in [
+            (&[1usize][..], 97),
+            (&[3000], usize::MAX),
+            (&[one.len()], 5000),
+        ] {
+            let (out, rest) = stream_decompress(&one, pieces, max_out).unwrap();
+            assert_eq!(out, d, "n {n} pieces {pieces:?}");
+            assert!(rest.is_empty());
+        }
+    }
+}
+
+#[test]
+fn segments_are_independent_streams() {
+    // Each segment is coded exactly as a stream of its own bytes: a
+    // segment's payload equals the payload of an unsegmented stream of
+    // that segment (same model, same coder, fresh).
+    let data = text(20_000);
+    let seg = stream::compress_blocks(&data, 1, 12, Some(2), 2);
+    let alone = stream::compress_blocks(&data[8192..16_384], 1, 12, None, 1);
+    let payloads = |s: &[u8], frames: std::ops::Range<usize>| {
+        let lay = stream::layout(s, u64::MAX).unwrap();
+        lay.payload[frames]
+            .iter()
+            .flat_map(|&(at, n)| s[at..at + n].to_vec())
+            .collect::<Vec<u8>>()
+    };
+    // Segment 1 is frames 2 and 3; alone, those blocks are frames 0, 1 and
+    // an empty last frame (where the coder is finished).
+    assert_eq!(payloads(&seg, 2..4), payloads(&alone, 0..3));
+}
+
+#[test]
+fn compress_with_chooses_segments() {
+    let data = text(50_000);
+    // One thread and no segment size: version 2, as `compress`.
+    assert_eq!(
+        compress_with(&data, 1, None, 1).unwrap(),
+        compress(&data, 1).unwrap()
+    );
+    // Small inputs stay one stream with threads, too.
+    assert_eq!(
+        compress_with(&data, 1, None, 2).unwrap(),
+        compress(&data, 1).unwrap()
+    );
+    assert_eq!(compress_with(&data, 1, Some(0), 4).unwrap()[4], VERSION);
+    let s = compress_with(&data, 1, Some(BLOCK_SIZE as u64), 2).unwrap();
+    assert_eq!(&s[4..11], &[3, 1, 20, 1, 0, 0, 0]);
+    assert_eq!(decompress(&s, u64::MAX).unwrap(), data);
+    for bad in [
+        1,
+        BLOCK_SIZE as u64 - 1,
+        BLOCK_SIZE as u64 + 1,
+        (BLOCK_SIZE as u64) << 32,
+    ] {
+        assert_eq!(
+            compress_with(&data, 1, Some(bad), 1),
+            Err(CmError::BadSegmentSize(bad))
+        );
+    }
+    assert_eq!(segment_blocks(0), Ok(None));
+    assert_eq!(segment_blocks(3 << 20), Ok(Some(3)));
+    // Automatic sizes: none below 8 MiB, then 4 to 6 MiB, even.
+    let mib = 1usize << 20;
+    assert_eq!(stream::auto_segment_blocks(0), None);
+    assert_eq!(stream::auto_segment_blocks(8 * mib - 1), None);
+    assert_eq!(stream::auto_segment_blocks(8 * mib), Some(4));
+    assert_eq!(stream::auto_segment_blocks(10_192_446), Some(5));
+    assert_eq!(stream::auto_segment_blocks(12 * mib), Some(4));
+    assert_eq!(stream::auto_segment_blocks(12 * mib - 1), Some(6));
+    assert_eq!(stream::auto_segment_blocks(100 * mib), Some(4));
+    for n in [8 * mib, 9 * mib + 7, 12 * mib - 1, 33 * mib, 1 << 40] {
+        let sb = stream::auto_segment_blocks(n).unwrap() as usize;
+        assert!((4..=6).contains(&sb), "{n}: {sb}");
+    }
+}
+
+#[test]
+fn damaged_version_3_streams_are_refused() {
+    let data = text(20_000);
+    let c = stream::compress_blocks(&data, 1, 12, Some(2), 1);
+    let n = c.len();
+    let patched = |at: usize, v: &[u8]| {
+        let mut d = c.clone();
+        d[at..at + v.len()].copy_from_slice(v);
+        d
+    };
+    assert_eq!(
+        decompress(&patched(7, &[0, 0, 0, 0]), u64::MAX),
+        Err(CmError::BadSegmentSize(0))
+    );
+    assert!(matches!(
+        stream_decompress(&patched(7, &[0, 0, 0, 0]), &[5], usize::MAX),
+        Err(CmError::BadSegmentSize(0))
+    ));
+    for cut in [5, 7, 10] {
+        assert_eq!(
+            decompress(&c[..cut], u64::MAX),
+            Err(CmError::Truncated { len: cut })
+        );
+    }
+    for cut in [11, 12, n / 2, n - 1] {
+        assert!(decompress(&c[..cut], u64::MAX).is_err(), "cut {cut}");
+        assert!(
+            stream_decompress(&c[..cut], &[7], usize::MAX).is_err(),
+            "cut {cut}"
+        );
+    }
+    // A different segment size decodes wrongly and the CRC says so, both
+    // ways; every single-byte change is caught or harmless.
+    for sb in [1u32, 3, 1000] {
+        let d = patched(7, &sb.to_le_bytes());
+        assert!(decompress(&d, u64::MAX).is_err(), "sb {sb}");
+        assert!(
+            stream_decompress(&d, &[333], usize::MAX).is_err(),
+            "sb {sb}"
+        );
+    }
+    for i in (11..n).step_by(53) {
+        let d = patched(i, &[c[i] ^ 0x24]);
+        for threads in [1, 2] {
+            let mut out = vec![0u8; data.len()];
+            if decompress_into_with(&d, &mut out, threads).is_ok() {
+                assert_eq!(out, data);
+            }
+        }
+        if let Ok((out, _)) = stream_decompress(&d, &[1000], usize::MAX) {
+            assert_eq!(out, data);
+        }
+    }
 }

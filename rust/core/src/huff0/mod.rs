@@ -53,6 +53,7 @@ pub use error::Huff0Error;
 pub use table::{histogram, Table, DEFAULT_MAX_BITS, MAX_TABLE_BITS, MIN_TABLE_BITS};
 
 use crate::checksum;
+use crate::parallel::in_pool;
 use encode::{encode_body, SideCount, JUMP_TABLE_SIZE};
 use rayon::prelude::*;
 use table::{
@@ -176,18 +177,6 @@ pub fn compress_blocks_parallel(input: &[u8], opts: &Options) -> Vec<u8> {
         out.extend_from_slice(b);
     }
     out
-}
-
-/// Run `f` on a pool of `threads` threads (0: rayon's global pool).
-fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    if threads == 0 {
-        return f();
-    }
-    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(pool) => pool.install(f),
-        // No threads to be had: the work still runs, on the global pool.
-        Err(_) => f(),
-    }
 }
 
 fn write_header(out: &mut Vec<u8>, o: &Options, input: &[u8], crc: u32) {

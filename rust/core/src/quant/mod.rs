@@ -39,6 +39,7 @@ pub mod half;
 pub mod kernels;
 pub mod simd;
 
+use crate::parallel::in_pool;
 use half::{Bf16, Elem, F16, F32};
 use kernels::{MinMax, RunParams};
 use rayon::prelude::*;
@@ -298,17 +299,6 @@ fn check_common(
     }
     check_len("quantized buffer", scheme.qbytes(numel), q_len)?;
     Ok(numel)
-}
-
-/// Run `f` on a pool of `threads` threads (0: rayon's global pool).
-fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    if threads == 0 {
-        return f();
-    }
-    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(pool) => pool.install(f),
-        Err(_) => f(),
-    }
 }
 
 /// Quantize `src` (elements of `dtype`, little-endian bytes) into `q`

@@ -45,6 +45,7 @@ pub use error::TensorError;
 pub use planes::DType;
 
 use crate::checksum;
+use crate::parallel::in_pool;
 use rayon::prelude::*;
 
 /// Size of a frame header (payload size and CRC-32).
@@ -112,18 +113,6 @@ fn whole_elements(len: usize, dtype: DType) -> Result<(), TensorError> {
         return Err(TensorError::PartialElement { len, itemsize: w });
     }
     Ok(())
-}
-
-/// Run `f` on a pool of `threads` threads (0: rayon's global pool).
-fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    if threads == 0 {
-        return f();
-    }
-    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(pool) => pool.install(f),
-        // No threads to be had: the work still runs, on the global pool.
-        Err(_) => f(),
-    }
 }
 
 /// Number of chunks `n_elems` elements make.
