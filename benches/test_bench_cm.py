@@ -6,7 +6,9 @@ Input: Silesia's ``dickens`` (10,192,446 bytes of Charles Dickens'
 novels), found through SCALEZIP_CM_TEXT, else ../shared/corpus/silesia/
 or /work/shared/corpus/silesia/; the benchmarks skip when it is absent.
 Bits per byte (bpb) are of the compressed size over the original; MB/s
-are of uncompressed data, per direction, on one core.
+are of uncompressed data, per direction, on one core, except the rows
+with threads: ``threads=2`` cuts the text into segments coded in
+parallel (format version 3; docs/cm.md), two cores.
 
 Two ways to run it:
 
@@ -16,8 +18,9 @@ Two ways to run it:
 
     # the README table (markdown) for levels 1..9 and the anchors, with
     # wall-clock and CPU-time speeds of each direction (--stream: also
-    # through CMCompressor / CMDecompressor, checked to give the same bytes):
-    python benches/test_bench_cm.py [FILE] [--levels 1,6,9] [--stream]
+    # through CMCompressor / CMDecompressor, checked to give the same bytes;
+    # --threads N: also on N threads, segmented):
+    python benches/test_bench_cm.py [FILE] [--levels 1,6,9] [--stream] [--threads N]
 """
 
 from __future__ import annotations
@@ -85,6 +88,24 @@ def test_cm_decompress(benchmark, text, level) -> None:  # type: ignore[no-untyp
     assert out == text
 
 
+@pytest.mark.parametrize("direction", ["compress", "decompress"])
+def test_cm_two_threads(benchmark, text, direction) -> None:  # type: ignore[no-untyped-def]
+    """The default level on two threads: segments coded in parallel."""
+    level = cm.DEFAULT_LEVEL
+    if direction == "compress":
+        blob = benchmark.pedantic(
+            cm.compress, args=(text, level), kwargs={"threads": 2}, rounds=1, iterations=1
+        )
+    else:
+        blob = cm.compress(text, level, threads=2)
+        out = benchmark.pedantic(
+            cm.decompress, args=(blob,), kwargs={"threads": 2}, rounds=1, iterations=1
+        )
+        assert out == text
+    _record(benchmark, len(text), len(blob))
+    assert blob[4] == 3
+
+
 def _stream_compress(data: bytes, level: int, piece: int = 1 << 16) -> bytes:
     c = cm.CMCompressor(level)
     view = memoryview(data)
@@ -145,6 +166,11 @@ def main(argv: list[str]) -> None:
         i = args.index("--levels")
         levels = [int(x) for x in args[i + 1].split(",")]
         del args[i : i + 2]
+    threads = None
+    if "--threads" in args:
+        i = args.index("--threads")
+        threads = int(args[i + 1])
+        del args[i : i + 2]
     flags = [a for a in args if a.startswith("--")]
     args = [a for a in args if not a.startswith("--")] + flags
     path = args[0] if args and not args[0].startswith("--") else _text_path()
@@ -184,6 +210,18 @@ def main(argv: list[str]) -> None:
             f"| {mb / cw:.2f} / {mb / cc:.2f} | {mb / dw:.2f} / {mb / dc:.2f} |",
             flush=True,
         )
+        if threads is not None:
+            tblob, cw, cc = _timed(lambda d, lv=level: cm.compress(d, lv, threads=threads), data)
+            out, dw, dc = _timed(lambda b: cm.decompress(b, threads=threads), tblob)
+            assert out == data
+            rows.append((f"cm -{level}, {threads} threads", len(tblob)))
+            print(
+                f"| scalezip cm -{level}, threads={threads} (v{tblob[4]}) "
+                f"| {threads} x {cm.model_bytes(level) / 2**20:,.0f} MiB "
+                f"| {len(tblob):,} | {len(tblob) * 8 / n:.3f} "
+                f"| {mb / cw:.2f} / {mb / cc:.2f} | {mb / dw:.2f} / {mb / dc:.2f} |",
+                flush=True,
+            )
         if "--stream" in args:
             sblob, cw, cc = _timed(lambda d, lv=level: _stream_compress(d, lv), data)
             out, dw, dc = _timed(_stream_decompress, sblob)
@@ -198,12 +236,12 @@ def main(argv: list[str]) -> None:
     sizes = dict(rows)
     best_classic = min(sizes["lzma -9"], sizes["bz2 -9"])
     print()
-    for level in levels:
-        s = sizes[f"cm -{level}"]
-        print(
-            f"cm -{level}: {100 * (1 - s / best_classic):.1f} % smaller than "
-            "the better of lzma -9 / bz2 -9"
-        )
+    for name, s in rows:
+        if name.startswith("cm -"):
+            print(
+                f"{name}: {100 * (1 - s / best_classic):.1f} % smaller than "
+                "the better of lzma -9 / bz2 -9"
+            )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average at end {load:.1f}")
 

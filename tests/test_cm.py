@@ -610,3 +610,9 @@ def test_cli_compresses_with_threads(tmp_path: Any) -> None:
     src.unlink()
     subprocess.run([*run, "decompress", str(tmp_path / "book.txt.szcm")], check=True)
     assert src.read_bytes() == SEG_DATA[:300_000]
+    seg = tmp_path / "seg.szcm"
+    seg.write_bytes(cm.compress(SEG_DATA[:5000], 1, segment_size=2 * cm.BLOCK_SIZE))
+    info = subprocess.run([*run, "info", str(seg)], check=True, capture_output=True, text=True)
+    assert "format version: 3" in info.stdout
+    assert f"segments: {2 * cm.BLOCK_SIZE} bytes each" in info.stdout
+    assert "original: 5000 bytes" in info.stdout

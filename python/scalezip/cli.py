@@ -282,6 +282,16 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 def _header_fields(codec: str, path: str) -> dict[str, Any]:
     """Header fields worth showing, read with the native header parser."""
+    if codec == "cm":
+        with open(path, "rb") as f:
+            head = f.read(11)
+        fields: dict[str, Any] = {"format version": head[4], "level": head[5]}
+        if head[4] >= 2:
+            fields["block"] = f"{1 << head[6]} bytes"
+        if head[4] == 3:
+            per = int.from_bytes(head[7:11], "little") << head[6]
+            fields["segments"] = f"{per} bytes each, coded independently"
+        return fields
     if codec not in ("gzip", "zlib"):
         return {}
     from . import _native
