@@ -114,12 +114,19 @@ fn hash2(a: u64, b: u64) -> u64 {
 pub trait History {
     /// The byte at absolute position `i`.
     fn at(&self, i: usize) -> u8;
+    /// Ask for the cache line of position `i` (< the length) to be loaded.
+    fn prefetch(&self, i: usize);
 }
 
 impl History for [u8] {
     #[inline(always)]
     fn at(&self, i: usize) -> u8 {
         self[i]
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, i: usize) {
+        prefetch(&self[i]);
     }
 }
 
@@ -169,6 +176,11 @@ impl History for Ring {
     #[inline(always)]
     fn at(&self, i: usize) -> u8 {
         self.buf[i & self.mask]
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, i: usize) {
+        prefetch(&self.buf[i & self.mask]);
     }
 }
 
@@ -380,17 +392,7 @@ impl Model {
         if pos >= MINLEN {
             let h = self.match_hash();
             if self.mlen == 0 {
-                let stored = self.ht[h];
-                let cand = if self.legacy {
-                    stored as usize
-                } else {
-                    let d = (pos as u32).wrapping_sub(stored) as usize;
-                    if stored != 0 && d <= self.max_dist {
-                        pos.saturating_sub(d)
-                    } else {
-                        0
-                    }
-                };
+                let cand = self.candidate(h);
                 if cand > 0 && cand < pos {
                     let mut l = 0;
                     while l < 32 && l < cand && hist.at(cand - 1 - l) == hist.at(pos - 1 - l) {
@@ -409,6 +411,38 @@ impl Model {
         } else {
             0
         };
+    }
+
+    /// The position the match index holds for hash slot `h` (0: none).
+    #[inline(always)]
+    fn candidate(&self, h: usize) -> usize {
+        let (pos, stored) = (self.pos, self.ht[h]);
+        if self.legacy {
+            stored as usize
+        } else {
+            let d = (pos as u32).wrapping_sub(stored) as usize;
+            if stored != 0 && d <= self.max_dist {
+                pos.saturating_sub(d)
+            } else {
+                0
+            }
+        }
+    }
+
+    /// At a byte end, before the training work: when `match_update` will
+    /// look a candidate up, ask for the bytes it will compare (the 32
+    /// before the candidate), a cache miss otherwise.
+    #[inline(always)]
+    fn prefetch_candidate<H: History + ?Sized>(&self, hist: &H) {
+        let (pos, byte) = (self.pos, (self.c4 & 0xff) as u32);
+        let continues = self.mlen > 0 && self.mbyte == byte;
+        if pos >= MINLEN && !continues {
+            let cand = self.candidate(self.match_hash());
+            if cand > 0 && cand < pos {
+                hist.prefetch(cand - 1);
+                hist.prefetch(cand.saturating_sub(32));
+            }
+        }
     }
 
     /// Compute the next prediction from the current contexts.
@@ -489,6 +523,7 @@ impl Model {
             // Computed one bit ago by `look_ahead` for this bit value.
             (self.w0, self.w1) = self.ahead_w[yi];
             self.ctx = self.ahead_ctx[yi];
+            self.prefetch_candidate(hist);
         }
         // The second APM's table misses the inner caches; its row for the
         // next prediction is known now.
