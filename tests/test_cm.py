@@ -309,6 +309,28 @@ def test_mutated_version_1_streams_raise(data: st.DataObject) -> None:
         assert out == GOOD_DATA
 
 
+GOOD_V3 = cm.compress(GOOD_DATA, level=1, segment_size=cm.BLOCK_SIZE)
+
+
+@given(st.data())
+def test_mutated_version_3_streams_raise(data: st.DataObject) -> None:
+    # One segment here (multi-segment damage: the Rust tests, small blocks).
+    assert GOOD_V3[4] == 3
+    blob = bytearray(GOOD_V3)
+    i = data.draw(st.integers(0, len(blob) - 1))
+    blob[i] ^= data.draw(st.integers(1, 255))
+    decoders = (
+        lambda b: cm.decompress(b, threads=2),
+        lambda b: stream_decode(b, 500, 0)[0],
+    )
+    for decode in decoders:
+        try:
+            out = decode(bytes(blob))
+        except cm.error:
+            continue
+        assert out == GOOD_DATA
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.binary(max_size=200))
 def test_garbage_payload_raises(payload: bytes) -> None:
