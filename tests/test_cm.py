@@ -571,6 +571,15 @@ def test_segmented_stream_is_thread_independent_and_streams(segmented: bytes) ->
     assert buf.getvalue() == segmented
     with cm.open(io.BytesIO(segmented), "rb") as r:
         assert r.read() == SEG_DATA
+    # The streaming decoder on two threads: segments gathered two at a time.
+    for max_length in (0, 100_000):
+        d = cm.CMDecompressor(threads=2)
+        out = d.decompress(segmented + b"tail", max_length)
+        while not d.eof:
+            out += d.decompress(d.unconsumed_tail, max_length)
+        assert out == SEG_DATA and d.unused_data == b"tail"
+    with cm.open(io.BytesIO(segmented), "rb", threads=2) as r:
+        assert r.read() == SEG_DATA
 
 
 def test_threads_alone_keep_small_inputs_one_stream() -> None:
@@ -634,6 +643,12 @@ def test_cli_compresses_with_threads(tmp_path: Any) -> None:
     assert src.read_bytes() == SEG_DATA[:300_000]
     seg = tmp_path / "seg.szcm"
     seg.write_bytes(cm.compress(SEG_DATA[:5000], 1, segment_size=2 * cm.BLOCK_SIZE))
+    out = subprocess.run(
+        [*run, "decompress", "--threads", "2", "--stdout", str(seg)],
+        check=True,
+        capture_output=True,
+    )
+    assert out.stdout == SEG_DATA[:5000]
     info = subprocess.run([*run, "info", str(seg)], check=True, capture_output=True, text=True)
     assert "format version: 3" in info.stdout
     assert f"segments: {2 * cm.BLOCK_SIZE} bytes each" in info.stdout

@@ -147,8 +147,11 @@ def _compress_stream(
         w.close()
 
 
-def _decompress_stream(codec: registry.Codec, src: IO[bytes], dst: IO[bytes], bar: Any) -> None:
-    r = codec.reader(src)
+def _decompress_stream(
+    codec: registry.Codec, src: IO[bytes], dst: IO[bytes], bar: Any, threads: int = 1
+) -> None:
+    # Codecs without a multi-core decoder decode on one core, whatever --threads says.
+    r = codec.reader(src, threads if codec.parallel_decoder else 1)
     try:
         while chunk := r.read(CHUNK):
             dst.write(chunk)
@@ -233,12 +236,14 @@ class _Peeked:
 
 
 def _cmd_decompress(args: argparse.Namespace) -> int:
+    if args.threads < 0:
+        raise CliError("--threads must be 0 (all cores) or more")
     for path in args.files:
         if path == "-":
             head = sys.stdin.buffer.read(8)
             codec = _codec_for_file("<stdin>", args.codec, head)
             src: Any = _Peeked(head, sys.stdin.buffer)
-            _decompress_stream(codec, src, sys.stdout.buffer, None)
+            _decompress_stream(codec, src, sys.stdout.buffer, None, args.threads)
             sys.stdout.buffer.flush()
             continue
         with open(path, "rb") as f:
@@ -246,12 +251,12 @@ def _cmd_decompress(args: argparse.Namespace) -> int:
             f.seek(0)
             bar = _progress(_input_size(path), args.quiet, os.path.basename(path))
             if args.stdout:
-                _decompress_stream(codec, f, sys.stdout.buffer, bar)
+                _decompress_stream(codec, f, sys.stdout.buffer, bar, args.threads)
                 sys.stdout.buffer.flush()
             else:
                 out = args.output or _output_name(path, codec)
                 with _atomic_output(out, args.force) as dst:
-                    _decompress_stream(codec, f, dst, bar)
+                    _decompress_stream(codec, f, dst, bar, args.threads)
                 shutil.copystat(path, out)
             if bar is not None:
                 bar.close()
@@ -375,6 +380,14 @@ def _parser() -> argparse.ArgumentParser:
                 default=1,
                 help="cores to compress with, 0 = all (gzip: one ordinary gzip member; cm: "
                 "inputs of 8 MiB or more in segments, a model per core)",
+            )
+        else:
+            p.add_argument(
+                "--threads",
+                type=int,
+                default=1,
+                help="cores to decompress with, 0 = all (cm streams written with threads; "
+                "other formats decode on one core)",
             )
         p.add_argument("-o", "--output", help="output file (one input only)")
         p.add_argument("--stdout", action="store_true", help="write to stdout, keep the input")

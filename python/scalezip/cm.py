@@ -225,10 +225,16 @@ class CMDecompressor:
     Streams of format version 1 record no payload length: their last bytes
     come out of :meth:`flush`, their :attr:`unused_data` stays empty, and
     their whole output is kept as the model's history.
+
+    ``threads`` other than 1 (0: one per core): the segments of a segmented
+    stream (format version 3) are gathered ``threads`` at a time and
+    decoded in parallel, a model each; memory is then up to ``threads``
+    segments of input and of output besides the models (segments over
+    16 MiB are decoded one after another).
     """
 
-    def __init__(self) -> None:
-        self._d = _native.CmDecompressor()
+    def __init__(self, *, threads: int = 1) -> None:
+        self._d = _native.CmDecompressor(check_threads(threads))
         self.unconsumed_tail = b""
         self.unused_data = b""
         self.eof = False
@@ -281,8 +287,8 @@ class _Reader(FlushingReader):
     """Decompresses a file through :class:`CMDecompressor` in bounded
     memory; refuses a truncated stream and trailing data."""
 
-    def __init__(self, fileobj: IO[bytes], owned: bool) -> None:
-        super().__init__(fileobj, CMDecompressor(), owned)
+    def __init__(self, fileobj: IO[bytes], owned: bool, threads: int) -> None:
+        super().__init__(fileobj, CMDecompressor(threads=threads), owned)
 
     def _at_end(self) -> int:
         if self._d.unused_data or self._fileobj.read(1):
@@ -335,7 +341,7 @@ def open(  # noqa: A001 - the module-level open of gzip, bz2, lzma
     There is no 'a': a second stream after the first is refused by readers
     as trailing data. Reading and writing stream in constant memory.
     Writing: *threads*, *segment_size* and *size_hint* as for
-    :class:`CMCompressor`. Reading decodes segments one after another."""
+    :class:`CMCompressor`; reading: *threads* as for :class:`CMDecompressor`."""
     if "t" in mode:
         if "b" in mode:
             raise ValueError(f"Invalid mode: {mode!r}")
@@ -345,6 +351,7 @@ def open(  # noqa: A001 - the module-level open of gzip, bz2, lzma
     if raw_mode not in ("r", "w", "x"):
         raise ValueError(f"Invalid mode: {mode!r}")
     _level(level)
+    check_threads(threads)
     compressor = None
     if raw_mode != "r":
         compressor = CMCompressor(
@@ -360,7 +367,7 @@ def open(  # noqa: A001 - the module-level open of gzip, bz2, lzma
     binary: IO[bytes]
     try:
         if compressor is None:
-            binary = io.BufferedReader(_Reader(fileobj, owned))
+            binary = io.BufferedReader(_Reader(fileobj, owned, threads))
         else:
             binary = io.BufferedWriter(_Writer(fileobj, owned, compressor))
     except BaseException:

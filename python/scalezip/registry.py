@@ -66,11 +66,17 @@ class Codec:
     _parallel_writer: Callable[[IO[bytes], int | None, int, int | None], Writer] | None = field(
         default=None, repr=False
     )
+    _parallel_reader: Callable[[IO[bytes], int], Reader] | None = field(default=None, repr=False)
 
     @property
     def parallel(self) -> bool:
         """Whether :meth:`writer` accepts ``threads`` other than 1."""
         return self._parallel_writer is not None
+
+    @property
+    def parallel_decoder(self) -> bool:
+        """Whether :meth:`reader` accepts ``threads`` other than 1."""
+        return self._parallel_reader is not None
 
     def check_level(self, level: int | None) -> int | None:
         if level is None:
@@ -110,8 +116,14 @@ class Codec:
             return self._writer(fileobj, level)
         return _OneShotWriter(fileobj, lambda data: self._compress(data, level))
 
-    def reader(self, fileobj: IO[bytes]) -> Reader:
-        """A readable binary file of the data decompressed from *fileobj*."""
+    def reader(self, fileobj: IO[bytes], threads: int = 1) -> Reader:
+        """A readable binary file of the data decompressed from *fileobj*.
+        *threads* other than 1 is accepted by codecs with a multi-core
+        decoder (cm: the segments of a segmented stream)."""
+        if threads != 1:
+            if self._parallel_reader is None:
+                raise ValueError(f"codec {self.name!r} has no multi-threaded decoder")
+            return self._parallel_reader(fileobj, threads)
         if self._reader is not None:
             return self._reader(fileobj)
         return io.BytesIO(self._decompress(fileobj.read()))
@@ -323,6 +335,7 @@ register(
         _sniff=lambda head: head[:4] == cm.MAGIC,
         _writer=lambda f, level: cm.open(f, "wb", cm.DEFAULT_LEVEL if level is None else level),
         _reader=lambda f: cm.open(f, "rb"),
+        _parallel_reader=lambda f, threads: cm.open(f, "rb", threads=threads),
         _parallel_writer=lambda f, level, threads, size_hint: cm.open(
             f,
             "wb",

@@ -155,10 +155,13 @@ struct CmDecompressor {
 
 #[pymethods]
 impl CmDecompressor {
+    /// `threads`: segments of version 3 streams decoded in parallel (0:
+    /// one per core; 1: one after another).
     #[new]
-    fn new() -> Self {
+    #[pyo3(signature = (threads=1))]
+    fn new(threads: usize) -> Self {
         CmDecompressor {
-            inner: Mutex::new(CmDecoder::new()),
+            inner: Mutex::new(CmDecoder::with_threads(threads)),
         }
     }
 

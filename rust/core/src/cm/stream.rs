@@ -344,6 +344,21 @@ pub fn layout(data: &[u8], limit: u64) -> Result<Layout, CmError> {
     })
 }
 
+/// Decode one segment (or a whole version 2 stream): `out.len()` bytes
+/// from its coder stream `coded`, with a fresh model.
+fn decode_segment(level: u8, coded: &[u8], out: &mut [u8]) {
+    if out.is_empty() {
+        return;
+    }
+    let mut m = Model::with_window(level);
+    let mut dec = BinaryDecoder::new(coded);
+    simd::run(simd::Decode {
+        m: &mut m,
+        dec: &mut dec,
+        out,
+    });
+}
+
 /// A segment to decode: its frames' `(offset, length)` payload spans and
 /// its part of the output.
 type SegmentJob<'a> = (&'a [(usize, usize)], &'a mut [u8]);
@@ -385,13 +400,7 @@ pub fn decompress_into(
         for &(at, len) in frames {
             coded.extend_from_slice(&data[at..at + len]);
         }
-        let mut m = Model::with_window(level);
-        let mut dec = BinaryDecoder::new(&coded[..]);
-        simd::run(simd::Decode {
-            m: &mut m,
-            dec: &mut dec,
-            out: dst,
-        });
+        decode_segment(level, &coded, dst);
     };
     if threads == 1 || jobs.len() <= 1 {
         jobs.into_iter().for_each(one);
@@ -605,8 +614,71 @@ enum Phase {
     Done,
 }
 
-/// Streaming decompressor of one `SZCM` stream (version 1, 2 or 3; the
-/// segments of version 3 are decoded one after another).
+/// Largest segment the streaming decoder gathers whole to decode segments
+/// in parallel; a stream with bigger ones is decoded sequentially.
+pub const PAR_MAX_SEGMENT: u64 = 16 << 20;
+
+/// Most payload bytes a segment of `n` original bytes can need: the model
+/// gives every bit a probability of at least 1/4096, so a bit costs at
+/// most 12 bits (and a hair of rounding), a byte at most 12 bytes; plus
+/// the coder's final bytes.
+fn max_payload(n: u64) -> u64 {
+    n.saturating_mul(13).saturating_add(16)
+}
+
+/// The parallel streaming decoder's gathered segments (version 3, more
+/// than one thread): whole segments' payloads, then their decoded bytes.
+#[derive(Default)]
+struct Batch {
+    threads: usize,
+    /// Payloads of the gathered segments, back to back.
+    payload: Vec<u8>,
+    /// Per complete segment: (end of its payload, original bytes).
+    segs: Vec<(usize, u64)>,
+    /// Original bytes declared so far for the segment being gathered.
+    cur: u64,
+    /// Decoded bytes not handed out yet, from `out_at`.
+    out: Vec<u8>,
+    out_at: usize,
+}
+
+impl Batch {
+    /// The segment being gathered is complete.
+    fn close_segment(&mut self) {
+        self.segs.push((self.payload.len(), self.cur));
+        self.cur = 0;
+    }
+
+    fn pending_out(&self) -> usize {
+        self.out.len() - self.out_at
+    }
+
+    /// Decode the gathered segments, in parallel, into `out`.
+    fn decode(&mut self, level: u8) {
+        let total: u64 = self.segs.iter().map(|s| s.1).sum();
+        let mut out = vec![0u8; total as usize];
+        let mut jobs: Vec<(&[u8], &mut [u8])> = Vec::with_capacity(self.segs.len());
+        let (mut start, mut rest) = (0usize, &mut out[..]);
+        for &(end, n) in &self.segs {
+            let (dst, tail) = rest.split_at_mut(n as usize);
+            jobs.push((&self.payload[start..end], dst));
+            (start, rest) = (end, tail);
+        }
+        let one = |(coded, dst): (&[u8], &mut [u8])| decode_segment(level, coded, dst);
+        in_pool(self.threads, || {
+            jobs.into_par_iter().with_max_len(1).for_each(one);
+        });
+        self.payload.clear();
+        self.segs.clear();
+        self.out = out;
+        self.out_at = 0;
+    }
+}
+
+/// Streaming decompressor of one `SZCM` stream (version 1, 2 or 3). The
+/// segments of version 3 are decoded one after another in constant
+/// memory, or with [`with_threads`](Self::with_threads) gathered
+/// `threads` at a time and decoded in parallel.
 ///
 /// [`decompress`](Self::decompress) takes input as it comes and appends
 /// output up to a limit; it reads input only as far as it needs (at most
@@ -647,6 +719,10 @@ pub struct CmDecoder {
     failed: Option<CmError>,
     /// Input bytes consumed so far (for error positions).
     offset: u64,
+    /// Threads for the segments of version 3 streams (1: sequential).
+    threads: usize,
+    /// Parallel mode, once a version 3 header allows it.
+    par: Option<Batch>,
 }
 
 impl Default for CmDecoder {
@@ -657,6 +733,15 @@ impl Default for CmDecoder {
 
 impl CmDecoder {
     pub fn new() -> Self {
+        Self::with_threads(1)
+    }
+
+    /// A decoder that decodes the segments of a version 3 stream on
+    /// `threads` threads (0: one per core; 1: one after another), each
+    /// with its own model. It then holds up to `threads` segments of
+    /// payload and of output (segments of at most [`PAR_MAX_SEGMENT`]
+    /// bytes; bigger ones are decoded sequentially).
+    pub fn with_threads(threads: usize) -> Self {
         CmDecoder {
             phase: Phase::Header,
             acc: Vec::with_capacity(18),
@@ -683,6 +768,8 @@ impl CmDecoder {
             eof: false,
             failed: None,
             offset: 0,
+            threads,
+            par: None,
         }
     }
 
@@ -704,7 +791,18 @@ impl CmDecoder {
     /// True when output can be produced without more input (a call
     /// stopped at its output limit).
     pub fn has_pending_output(&self) -> bool {
-        !self.eof && self.failed.is_none() && self.can_decode()
+        !self.eof
+            && self.failed.is_none()
+            && match &self.par {
+                Some(b) => b.pending_out() > 0 || self.batch_ready(b),
+                None => self.can_decode(),
+            }
+    }
+
+    /// Parallel mode: the gathered segments may be decoded now (the batch
+    /// is full, or the stream's frames are all read).
+    fn batch_ready(&self, b: &Batch) -> bool {
+        !b.segs.is_empty() && (self.phase == Phase::SegmentEnd || self.complete)
     }
 
     fn unread(&self) -> usize {
@@ -853,6 +951,18 @@ impl CmDecoder {
                         self.phase = Phase::Done;
                     }
                 }
+                Phase::Payload(left) if self.par.is_some() => {
+                    let n = left.min(rest.len() as u64) as usize;
+                    if let Some(b) = self.par.as_mut() {
+                        b.payload.extend_from_slice(&rest[..n]);
+                    }
+                    used += n;
+                    if left == n as u64 {
+                        self.end_of_frame();
+                    } else {
+                        self.phase = Phase::Payload(left - n as u64);
+                    }
+                }
                 Phase::Payload(left) => {
                     let room = PEND_CAP.saturating_sub(self.unread());
                     let n = (left.min(rest.len() as u64) as usize).min(room);
@@ -911,6 +1021,17 @@ impl CmDecoder {
             self.level = level;
             self.block = 1 << block_log;
             self.seg_blocks = seg_blocks.map_or(u64::MAX, u64::from);
+            let seg_bytes = self.seg_blocks.saturating_mul(self.block);
+            if seg_blocks.is_some() && self.threads != 1 && seg_bytes <= PAR_MAX_SEGMENT {
+                let threads = match self.threads {
+                    0 => rayon::current_num_threads(),
+                    t => t,
+                };
+                self.par = Some(Batch {
+                    threads,
+                    ..Batch::default()
+                });
+            }
             self.phase = Phase::FrameHead;
         }
         Ok(())
@@ -938,7 +1059,13 @@ impl CmDecoder {
                 payload: self.coded as usize,
             });
         }
-        if orig > 0 && self.model.is_none() {
+        if let Some(b) = self.par.as_mut() {
+            b.cur += orig;
+            let held = b.payload.len() - b.segs.last().map_or(0, |s| s.0);
+            if held as u64 + plen > max_payload(b.cur) {
+                return Err(CmError::PayloadOverrun { at: self.offset });
+            }
+        } else if orig > 0 && self.model.is_none() {
             self.model = Some(Box::new(Model::with_window(self.level)));
             self.ring = Ring::new(Some(Model::window_for_level(self.level)));
         }
@@ -952,6 +1079,22 @@ impl CmDecoder {
     }
 
     fn end_of_frame(&mut self) {
+        if let Some(b) = self.par.as_mut() {
+            let seg_end = self.frames % self.seg_blocks == 0;
+            if self.last || seg_end {
+                b.close_segment();
+            }
+            self.phase = if self.last {
+                self.complete = true;
+                Phase::Trailer
+            } else if seg_end && b.segs.len() >= b.threads {
+                // A batch: decoded before more input is taken.
+                Phase::SegmentEnd
+            } else {
+                Phase::FrameHead
+            };
+            return;
+        }
         if self.last {
             self.complete = true;
             self.phase = Phase::Trailer;
@@ -988,6 +1131,9 @@ impl CmDecoder {
     /// to `limit` bytes in `out`; then, at the end, verify.
     fn decode(&mut self, out: &mut Vec<u8>, limit: usize) -> Result<(), CmError> {
         let start = out.len();
+        if self.par.is_some() {
+            self.decode_batches(out, limit);
+        }
         if self.model.is_some() && !self.primed && (self.complete || self.unread() >= LOOKAHEAD) {
             for _ in 0..4 {
                 self.x = (self.x << 8) | u32::from(self.next_byte());
@@ -1014,12 +1160,35 @@ impl CmDecoder {
                 }
                 self.eof = true;
                 self.model = None;
+                self.par = None;
                 self.ring = Ring::new(Some(1));
-            } else if self.phase == Phase::SegmentEnd {
+            } else if self.phase == Phase::SegmentEnd && self.par.is_none() {
                 self.next_segment();
             }
         }
         Ok(())
+    }
+
+    /// Parallel mode: hand out decoded bytes up to `limit`, decoding the
+    /// gathered segments when they are all handed out and a batch is ready.
+    fn decode_batches(&mut self, out: &mut Vec<u8>, limit: usize) {
+        let ready = self.par.as_ref().is_some_and(|b| self.batch_ready(b));
+        let Some(b) = self.par.as_mut() else {
+            return;
+        };
+        loop {
+            let n = b.pending_out().min(limit.saturating_sub(out.len()));
+            out.extend_from_slice(&b.out[b.out_at..b.out_at + n]);
+            b.out_at += n;
+            self.produced += n as u64;
+            if b.pending_out() > 0 || !ready || b.segs.is_empty() {
+                break;
+            }
+            b.decode(self.level);
+            if self.phase == Phase::SegmentEnd {
+                self.phase = Phase::FrameHead;
+            }
+        }
     }
 
     /// The decoding loop proper (run through [`DecodeLoop`]).

@@ -237,7 +237,17 @@ fn stream_decompress(
     pieces: &[usize],
     max_out: usize,
 ) -> Result<(Vec<u8>, Vec<u8>), CmError> {
-    let mut d = CmDecoder::new();
+    stream_decompress_threads(stream, pieces, max_out, 1)
+}
+
+/// [`stream_decompress`] with a decoder of `threads` threads.
+fn stream_decompress_threads(
+    stream: &[u8],
+    pieces: &[usize],
+    max_out: usize,
+    threads: usize,
+) -> Result<(Vec<u8>, Vec<u8>), CmError> {
+    let mut d = CmDecoder::with_threads(threads);
     let mut out = Vec::new();
     let mut at = 0;
     let mut k = 0;
@@ -540,10 +550,18 @@ fn segmented_streams_round_trip_on_any_thread_count() {
             (&[3000], usize::MAX),
             (&[one.len()], 5000),
         ] {
-            let (out, rest) = stream_decompress(&one, pieces, max_out).unwrap();
-            assert_eq!(out, d, "n {n} pieces {pieces:?}");
-            assert!(rest.is_empty());
+            for threads in [1, 2, 3] {
+                let (out, rest) =
+                    stream_decompress_threads(&one, pieces, max_out, threads).unwrap();
+                assert_eq!(out, d, "n {n} pieces {pieces:?} threads {threads}");
+                assert!(rest.is_empty());
+            }
         }
+        // Trailing data stays unused with the parallel decoder too.
+        let mut tail = one.clone();
+        tail.extend_from_slice(b"NEXT");
+        let (out, rest) = stream_decompress_threads(&tail, &[777], 3000, 2).unwrap();
+        assert_eq!((&out[..], &rest[..]), (d, &b"NEXT"[..]));
     }
 }
 
@@ -653,6 +671,17 @@ fn damaged_version_3_streams_are_refused() {
             "sb {sb}"
         );
     }
+    // A segment whose payload is more than its bytes can need: refused
+    // before it is held (parallel decoder), or unusable (sequential).
+    let mut fat = c[..11].to_vec();
+    fat.extend_from_slice(&4096u32.to_le_bytes());
+    fat.extend_from_slice(&60_000u32.to_le_bytes());
+    fat.extend(noise(60_000, 3));
+    assert!(matches!(
+        stream_decompress_threads(&fat, &[70_000], usize::MAX, 2),
+        Err(CmError::PayloadOverrun { .. })
+    ));
+    assert!(stream_decompress(&fat, &[70_000], usize::MAX).is_err());
     for i in (11..n).step_by(53) {
         let d = patched(i, &[c[i] ^ 0x24]);
         for threads in [1, 2] {
@@ -661,8 +690,10 @@ fn damaged_version_3_streams_are_refused() {
                 assert_eq!(out, data);
             }
         }
-        if let Ok((out, _)) = stream_decompress(&d, &[1000], usize::MAX) {
-            assert_eq!(out, data);
+        for threads in [1, 2] {
+            if let Ok((out, _)) = stream_decompress_threads(&d, &[1000], usize::MAX, threads) {
+                assert_eq!(out, data);
+            }
         }
     }
 }
