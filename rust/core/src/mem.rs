@@ -55,3 +55,23 @@ pub fn boxed_array<T: Clone, const N: usize>(v: T) -> Box<[T; N]> {
         Err(_) => unreachable!("the vector has N entries"),
     }
 }
+
+/// Hint that the cache line holding `r` will be read soon, so that a table
+/// read whose address is known a bit early overlaps other work instead of
+/// stalling (the match finders' next hash bucket, the CM model's slots,
+/// the LZW decoder's next entries). Purely advisory: no result depends on
+/// it, so there is no separate fallback to test.
+#[allow(unsafe_code)]
+#[inline(always)]
+pub fn prefetch<T>(r: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults and never changes memory; `r` is a
+    // live reference, and SSE (which has the instruction) is part of the
+    // x86-64 baseline.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>((r as *const T).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = r;
+}

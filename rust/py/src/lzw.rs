@@ -8,6 +8,7 @@
 //! of `scalezip.error`). Streaming objects are frozen pyclasses whose state
 //! sits behind a `Mutex`, taken with the GIL released, as `Compressor` does.
 use crate::buffer::ByteView;
+use crate::bytes_out::BytesOut;
 use crate::errors::lzw_err;
 use crate::gil::{lock, output_limit, run, with_state};
 use pyo3::prelude::*;
@@ -26,7 +27,7 @@ fn lzw_compress<'py>(
     let v = ByteView::new(data)?;
     let s = v.as_slice();
     let out = run(py, s.len(), || lzw::compress(s, max_bits)).map_err(|e| lzw_err(py, e))?;
-    Ok(PyBytes::new(py, &out))
+    BytesOut::copy_of(py, &out)
 }
 
 /// Decompress a whole `.Z` stream; raises `LzwError` on corrupt or
@@ -36,8 +37,15 @@ fn lzw_compress<'py>(
 fn lzw_decompress<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
     let v = ByteView::new(data)?;
     let s = v.as_slice();
-    let out = run(py, s.len(), || lzw::decompress(s)).map_err(|e| lzw_err(py, e))?;
-    Ok(PyBytes::new(py, &out))
+    // Decoded straight into the `bytes` object returned (no copy).
+    let mut out = BytesOut::new(py, lzw::one_shot_capacity(s, usize::MAX))?;
+    match run(py, s.len(), || lzw::decompress_to(s, &mut out, usize::MAX)) {
+        Ok(n) => out.finish(py, n),
+        Err(e) => Err(match out.take_error() {
+            Some(alloc) => alloc,
+            None => lzw_err(py, e),
+        }),
+    }
 }
 
 /// Streaming `.Z` compressor.
@@ -68,7 +76,7 @@ impl LzwCompressor {
         let s = v.as_slice();
         let (out, ()) = with_state(py, &self.inner, s.len(), |c, out| c.encode(s, out))
             .map_err(|e| lzw_err(py, e))?;
-        Ok(PyBytes::new(py, &out))
+        BytesOut::copy_of(py, &out)
     }
 
     /// Finish the stream: the last code and partial byte.
@@ -77,7 +85,7 @@ impl LzwCompressor {
         lock(&self.inner)
             .finish(&mut out)
             .map_err(|e| lzw_err(py, e))?;
-        Ok(PyBytes::new(py, &out))
+        BytesOut::copy_of(py, &out)
     }
 
     #[getter]
@@ -121,7 +129,7 @@ impl LzwDecompressor {
         let limit = output_limit(max_length);
         let (out, p) = with_state(py, &self.inner, s.len(), |d, out| d.decode(s, out, limit))
             .map_err(|e| lzw_err(py, e))?;
-        Ok((PyBytes::new(py, &out), p.consumed))
+        Ok((BytesOut::copy_of(py, &out)?, p.consumed))
     }
 
     /// Raise `LzwError` if the input seen so far ends where no `compress`

@@ -46,23 +46,7 @@ pub fn squash(d: i32) -> i32 {
     (SQUASH_KNOTS[i] * (128 - w) + SQUASH_KNOTS[i + 1] * w + 64) >> 7
 }
 
-/// Hint that the cache line holding `r` will be read soon, so that a
-/// table read whose address is known a bit early overlaps other work
-/// instead of stalling. Purely advisory: no result depends on it.
-#[allow(unsafe_code)]
-#[inline(always)]
-pub fn prefetch<T>(r: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch never faults and never changes memory; `r` is a
-    // live reference, and SSE (which has the instruction) is part of the
-    // x86-64 baseline.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((r as *const T).cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = r;
-}
+pub use crate::mem::prefetch;
 
 /// Lookup table of `stretch`, the inverse of [`squash`].
 pub struct Stretch {

@@ -43,7 +43,7 @@
 //! - when the walk runs out of depth it cuts both pending links: the tree
 //!   loses some old nodes but stays sorted.
 
-use crate::mem::boxed_array;
+use crate::mem::{boxed_array, prefetch};
 
 /// Tree nodes are indexed by position modulo this: a match may not reach
 /// this far back (DEFLATE's 32768 is one more; that one distance is given
@@ -105,23 +105,6 @@ fn extend(b: &[u8], a: usize, c: usize, mut len: usize, max: usize) -> usize {
         len += 1;
     }
     len
-}
-
-/// Ask the CPU to start loading the cache line of `r` (a hint only: no
-/// effect on any result, so there is no separate fallback to test).
-#[inline(always)]
-#[allow(unsafe_code)]
-fn prefetch<T>(r: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `_mm_prefetch` reads no memory architecturally and cannot
-    // fault; SSE is part of the x86_64 baseline; `r` is a live reference.
-    unsafe {
-        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
-            r as *const T as *const i8,
-        )
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = r;
 }
 
 impl Default for BtMatchFinder {

@@ -54,20 +54,10 @@ pub(crate) fn read_u32(buf: &[u8], i: usize) -> u32 {
 /// libdeflate does, so the bucket is in cache when the search gets there.
 /// A hint only: it reads nothing and never changes a result.
 #[inline(always)]
-#[allow(unsafe_code)]
 pub(crate) fn prefetch<T>(tab: &[T], i: usize) {
-    #[cfg(target_arch = "x86_64")]
     if let Some(x) = tab.get(i) {
-        // SAFETY: SSE is part of the x86-64 baseline, and a prefetch of a
-        // valid reference neither faults nor reads or writes memory.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                (x as *const T).cast::<i8>(),
-            )
-        }
+        crate::mem::prefetch(x);
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (tab, i);
 }
 
 /// The 4 bytes at `i` as a little-endian word, or 0 past the end of `buf`

@@ -13,6 +13,10 @@
 //! prefix chain backwards, exactly `len` steps, which is how `compress`
 //! itself decodes.
 //!
+//! Output goes to an [`LzwSink`]: a `Vec<u8>`, or through [`BufferSink`] a
+//! buffer its owner grows (the Python bindings decode one-shot input
+//! straight into the `bytes` object they return, with no copy).
+//!
 //! Two loops share this state: [`LzwDecoder::fast`] decodes runs of codes
 //! with everything in registers and one branch-free 64-bit refill per code
 //! while the input has 8 bytes left and the output has room for the longest
@@ -39,6 +43,9 @@
 //! code equal to the next free entry is the KwKwK case, except when the
 //! dictionary is full, where no such entry can exist and it is an error.
 
+use crate::inflate::OutputBuffer;
+use crate::mem::prefetch;
+
 use super::{
     LzwError, Progress, BLOCK_MODE, CLEAR, FIRST, INIT_BITS, MAGIC, MAX_BITS_MASK, MAX_MAX_BITS,
     MIN_MAX_BITS,
@@ -52,7 +59,7 @@ const MAX_POS: u64 = 1 << (64 - LEN_BITS);
 /// Strings up to this long keep their bytes in `meta` instead of a
 /// position: no load from the output to copy them.
 const INLINE: u32 = 6;
-/// Bytes of slack kept zeroed after the output so short strings are copied
+/// Bytes of slack kept initialised after the output so short strings are copied
 /// as one fixed 16-byte move.
 const SLACK: usize = 16;
 /// Entries in each dictionary table (`2^MAX_MAX_BITS`).
@@ -187,10 +194,10 @@ impl LzwDecoder {
     /// reached) and how much output was produced. The stream has no end
     /// marker: when the input is over, call [`finish`](Self::finish). After
     /// an error, every call returns the same error.
-    pub fn decode(
+    pub fn decode<O: LzwSink + ?Sized>(
         &mut self,
         input: &[u8],
-        out: &mut Vec<u8>,
+        out: &mut O,
         max_out: usize,
     ) -> Result<Progress, LzwError> {
         if let Some(e) = &self.error {
@@ -282,10 +289,10 @@ impl LzwDecoder {
 
     /// Returns bytes of `input` consumed; stops when the input is exhausted
     /// or `out.len()` reaches `limit`.
-    fn decode_inner(
+    fn decode_inner<O: LzwSink + ?Sized>(
         &mut self,
         input: &[u8],
-        out: &mut Vec<u8>,
+        out: &mut O,
         limit: usize,
     ) -> Result<(usize, Stop), LzwError> {
         let mut inp = 0;
@@ -299,7 +306,11 @@ impl LzwDecoder {
         if self.has_pending_tail() {
             let room = limit - out.len();
             let take = room.min(self.pending.len() - self.pending_at);
-            out.extend_from_slice(&self.pending[self.pending_at..self.pending_at + take]);
+            let at = out.len();
+            out.grow(at + take, at + take)?;
+            out.truncate(at + take);
+            out.as_mut_slice()[at..at + take]
+                .copy_from_slice(&self.pending[self.pending_at..self.pending_at + take]);
             self.pending_at += take;
             if self.has_pending_tail() {
                 return Ok((inp, Stop::OutputFull));
@@ -331,14 +342,14 @@ impl LzwDecoder {
     }
 
     /// The main loop: one iteration per code. Output is written at `op`
-    /// into `out`, which is kept zero-filled at least `SLACK` bytes beyond
+    /// into `out`, which is kept initialised at least `SLACK` bytes beyond
     /// the string being written (so short copies are one 16-byte move) and
     /// truncated to `op` on the way out.
-    fn run(
+    fn run<O: LzwSink + ?Sized>(
         &mut self,
         input: &[u8],
         inp: &mut usize,
-        out: &mut Vec<u8>,
+        out: &mut O,
         start: usize,
         base_abs: u64,
         limit: usize,
@@ -385,9 +396,11 @@ impl LzwDecoder {
             if code < 256 {
                 // Literal (also the first code of the stream).
                 if op + SLACK > out.len() {
-                    grow(out, op + SLACK, grow_to);
+                    if let Err(e) = out.grow(op + SLACK, grow_to) {
+                        break Err(e);
+                    }
                 }
-                out[op] = code as u8;
+                out.as_mut_slice()[op] = code as u8;
                 op += 1;
                 if self.old != NONE && self.free < self.maxmax {
                     let f = self.free as usize;
@@ -439,9 +452,12 @@ impl LzwDecoder {
                 let m = self.meta[code as usize];
                 (code, m >> LEN_BITS, (m & LEN_MASK) as u32)
             };
-            let first = self.put_string(
+            let first = match self.put_string(
                 out, &mut op, start, base_abs, limit, grow_to, src_code, slen, p, kwkwk,
-            );
+            ) {
+                Ok(first) => first,
+                Err(e) => break Err(e),
+            };
 
             if free < self.maxmax {
                 let f = free as usize;
@@ -473,7 +489,7 @@ impl LzwDecoder {
     /// The common case, one code per iteration with everything in locals:
     /// at least 8 input bytes left (one unaligned 64-bit read refills the
     /// bit buffer per code, no branch), room for the longest string below
-    /// `limit` and in the zero-filled part of `out` (checked once per code),
+    /// `limit` and in the initialised part of `out` (checked once per code),
     /// and the code is a literal, the KwKwK code, or an entry whose latest
     /// occurrence is in this call's output (one 16-byte copy for short
     /// strings). Anything else (a width change, CLEAR, a corrupt code, a
@@ -483,11 +499,11 @@ impl LzwDecoder {
     /// decoded.
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
-    fn fast(
+    fn fast<O: LzwSink + ?Sized>(
         &mut self,
         input: &[u8],
         inp: &mut usize,
-        out: &mut Vec<u8>,
+        out: &mut O,
         op_ref: &mut usize,
         start: usize,
         base_abs: u64,
@@ -543,10 +559,12 @@ impl LzwDecoder {
             if op > last_op || free > maxcode || ip + 8 > in_len {
                 break;
             }
-            if op + FAST_ROOM > out.len() {
-                grow(out, op + FAST_ROOM, grow_to);
+            // A failed allocation ends this loop; the general loop meets it
+            // again and reports it.
+            if op + FAST_ROOM > out.len() && out.grow(op + FAST_ROOM, grow_to).is_err() {
+                break;
             }
-            let buf = &mut out[..];
+            let buf = out.as_mut_slice();
             let buf_op_end = buf.len() - FAST_ROOM;
             let op_end = last_op.min(buf_op_end);
             while free <= maxcode && ip + 8 <= in_len {
@@ -561,6 +579,12 @@ impl LzwDecoder {
                 ip += k as usize;
                 bitcnt += 8 * k;
                 let code = (bitbuf & mask) as u32;
+                // The entries of the next two codes, if they are read here
+                // (after the refill `bitcnt` >= 56 >= 3 * 16): their loads
+                // then overlap the branch on this code's length, which the
+                // CPU often mispredicts (advisory: nothing depends on it).
+                prefetch(&meta[(bitbuf >> n) as usize & mask as usize & (TABLE - 1)]);
+                prefetch(&meta[(bitbuf >> (2 * n)) as usize & mask as usize & (TABLE - 1)]);
                 let cur_abs = (op as u64).wrapping_add(delta);
                 let slen;
                 let first;
@@ -709,9 +733,9 @@ impl LzwDecoder {
     /// does not fit below `limit` is kept as pending output.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn put_string(
+    fn put_string<O: LzwSink + ?Sized>(
         &mut self,
-        out: &mut Vec<u8>,
+        out: &mut O,
         op: &mut usize,
         start: usize,
         base_abs: u64,
@@ -721,7 +745,7 @@ impl LzwDecoder {
         slen: u32,
         p: u64,
         kwkwk: bool,
-    ) -> u8 {
+    ) -> Result<u8, LzwError> {
         let o = *op;
         let slen = slen as usize;
         let copy_len = if kwkwk { slen - 1 } else { slen };
@@ -731,8 +755,9 @@ impl LzwDecoder {
             .filter(|&s| s + copy_len <= o);
         if o + slen <= limit {
             if o + slen.max(SLACK) > out.len() {
-                grow(out, o + slen.max(SLACK), grow_to);
+                out.grow(o + slen.max(SLACK), grow_to)?;
             }
+            let out = out.as_mut_slice();
             match src {
                 // Overlap is fine: copy_within moves as if through a buffer,
                 // and only the first `copy_len` bytes matter.
@@ -745,13 +770,13 @@ impl LzwDecoder {
                 out[o + copy_len] = first;
             }
             *op = o + slen;
-            first
+            Ok(first)
         } else {
             // Does not fit: build it aside and hand out what fits.
             let mut pend = std::mem::take(&mut self.pending);
             pend.clear();
             match src {
-                Some(s) => pend.extend_from_slice(&out[s..s + copy_len]),
+                Some(s) => pend.extend_from_slice(&out.as_mut_slice()[s..s + copy_len]),
                 None => {
                     pend.resize(copy_len, 0);
                     self.walk(code, &mut pend);
@@ -763,13 +788,13 @@ impl LzwDecoder {
             }
             let take = limit - o;
             if o + take > out.len() {
-                grow(out, o + take, grow_to);
+                out.grow(o + take, grow_to)?;
             }
-            out[o..o + take].copy_from_slice(&pend[..take]);
+            out.as_mut_slice()[o..o + take].copy_from_slice(&pend[..take]);
             *op = o + take;
             self.pending = pend;
             self.pending_at = take;
-            first
+            Ok(first)
         }
     }
 
@@ -805,18 +830,110 @@ fn pack(pos: u64, len: u32) -> u64 {
     (pos << LEN_BITS) | u64::from(len)
 }
 
-/// Zero-fill `out` to at least `need` bytes, doubling (up to `cap`) so that
-/// growth is amortised.
-#[cold]
-fn grow(out: &mut Vec<u8>, need: usize, cap: usize) {
-    let mut target = out.len().saturating_mul(2).min(cap);
-    if need <= out.capacity() {
-        // Stay within the allocation the caller sized (one-shot decoding
-        // reserves its estimate up front): doubling past it would copy
-        // everything decoded so far into a new one.
-        target = target.min(out.capacity());
+/// Where [`LzwDecoder::decode`] writes: a `Vec<u8>`, or a caller's buffer
+/// through [`BufferSink`] (the Python bindings decode straight into the
+/// `bytes` object they return). The decoder works on `as_mut_slice()`: the
+/// bytes written so far and initialised room after them, which it extends
+/// with `grow` and trims with `truncate` when it stops.
+pub trait LzwSink {
+    /// Length of `as_mut_slice()`.
+    fn len(&self) -> usize;
+    /// True when `len()` is 0.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
     }
-    out.resize(target.max(need), 0);
+    /// What was written, and initialised room after it.
+    fn as_mut_slice(&mut self) -> &mut [u8];
+    /// Make `len()` at least `need` (new bytes initialised), growing by
+    /// up to `cap` so that growth is amortised. An error (no memory for
+    /// the caller's buffer) ends decoding.
+    fn grow(&mut self, need: usize, cap: usize) -> Result<(), LzwError>;
+    /// Keep the first `n` bytes (`n <= len()`).
+    fn truncate(&mut self, n: usize);
+}
+
+impl LzwSink for Vec<u8> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        self
+    }
+
+    /// Zero-fill to at least `need` bytes, doubling (up to `cap`).
+    #[cold]
+    fn grow(&mut self, need: usize, cap: usize) -> Result<(), LzwError> {
+        let mut target = self.len().saturating_mul(2).min(cap);
+        if need <= self.capacity() {
+            // Stay within the allocation the caller sized (one-shot decoding
+            // reserves its estimate up front): doubling past it would copy
+            // everything decoded so far into a new one.
+            target = target.min(self.capacity());
+        }
+        self.resize(target.max(need), 0);
+        Ok(())
+    }
+
+    fn truncate(&mut self, n: usize) {
+        Vec::truncate(self, n);
+    }
+}
+
+/// An [`OutputBuffer`] (a buffer that its owner grows on request, e.g. a
+/// Python `bytes` object under construction) as an [`LzwSink`]; `len()`
+/// counts from the buffer's start. [`written`](Self::written) says how
+/// much of the buffer holds output once decoding stops.
+pub struct BufferSink<'a, B: OutputBuffer + ?Sized> {
+    buf: &'a mut B,
+    len: usize,
+    failed: bool,
+}
+
+impl<'a, B: OutputBuffer + ?Sized> BufferSink<'a, B> {
+    /// A sink writing `buf` from its start.
+    pub fn new(buf: &'a mut B) -> Self {
+        BufferSink {
+            buf,
+            len: 0,
+            failed: false,
+        }
+    }
+
+    /// Bytes of output at the buffer's start.
+    pub fn written(&self) -> usize {
+        self.len
+    }
+}
+
+impl<B: OutputBuffer + ?Sized> LzwSink for BufferSink<'_, B> {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.buf.as_mut_slice()[..self.len]
+    }
+
+    #[cold]
+    fn grow(&mut self, need: usize, cap: usize) -> Result<(), LzwError> {
+        // After a failure the buffer may be gone: never ask again.
+        while !self.failed && self.buf.as_mut_slice().len() < need {
+            if self.buf.grow(self.len).is_err() {
+                self.failed = true;
+            }
+        }
+        if self.failed {
+            return Err(LzwError::OutputAllocation { size: need });
+        }
+        // All the room the buffer has initialised, up to `cap`.
+        self.len = self.buf.as_mut_slice().len().min(cap).max(need);
+        Ok(())
+    }
+
+    fn truncate(&mut self, n: usize) {
+        self.len = self.len.min(n);
+    }
 }
 
 #[cfg(test)]

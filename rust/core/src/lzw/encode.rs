@@ -5,8 +5,9 @@
 //! quarter to a third of all lookups, served from 128 KiB that stay in L2.
 //! Longer ones live in an open-addressing table of `u32` slots, linear
 //! probing, at most half full (`2^(max_bits+1)` slots, 512 KiB at 16 bits),
-//! each slot `tag << 16 | code` (0 = empty), and the exact key
-//! `prefix << 8 | byte` of every code in `keys` (256 KiB).
+//! each slot `prefix << 16 | code` (0 = empty: a prefix there is >= 256),
+//! with the last byte of every code in `suffix` (64 KiB): a slot matches
+//! when its prefix is the current code and `suffix[code]` the next byte.
 //!
 //! The slot of an entry comes from a hash of the string's *bytes* (a
 //! multiplicative hash rolled over the input since the current string
@@ -15,16 +16,24 @@
 //! previous probe returned, so the loop runs at one memory latency per
 //! input byte. With the content hash every address depends on the input
 //! only; the CPU predicts "found" and issues the probes of the next bytes
-//! while the current one is in flight, and only the comparisons (the tag,
-//! then `keys[code]`) wait for the codes. A miss (the end of each string)
-//! is a mispredicted branch, once per code. The tag, 15 more bits of the
-//! hash, settles almost every miss without the second load.
-//! On the Silesia corpus this runs 1.6-2x as fast as the earlier key-hashed
-//! table of `u64` slots; content-hashed `u64` slots holding the key (1 or
-//! 2 MiB) were slower than this `u32` table plus `keys`, 4 MiB slower still.
+//! while the current one is in flight, and only the comparisons wait for
+//! the codes. A miss (the end of each string) is a mispredicted branch,
+//! once per code, and the time until the CPU sees it is most of the cost of
+//! a code. So a miss is settled first by `filter`, one bit per
+//! `2^FILTER_EXTRA_BITS`-th of a slot (128 KiB at 16 bits, which stays in
+//! L2), set for the content hash of every entry in `table`: most misses end
+//! there instead of at a slot of the 512 KiB table.
 //!
-//! CLEAR wipes the table (512 KiB at 16 bits, once per dictionary: a few
-//! per cent of the time on input that clears often).
+//! History, measured on the Silesia corpus: content hashing ran 1.6-2x as
+//! fast as the earlier key-hashed table of `u64` slots; content-hashed
+//! `u64` slots holding the key (1 or 2 MiB) were slower than `u32` slots
+//! with a 16-bit hash tag plus the key of each code in a 256 KiB array; the
+//! prefix-in-slot layout with a 64 KiB `suffix` and the filter replaced that
+//! (docs/lzw.md has the figures).
+//!
+//! CLEAR wipes the table and the filter (the part `max_bits` uses: 640 KiB
+//! at 16 bits, once per dictionary: a few per cent of the time on input
+//! that clears often).
 //!
 //! Code widths are not decided by the encoder's own counters. It keeps a
 //! mirror of the decoder's (`dec_free`, `maxcode`, the number of codes in the
@@ -42,6 +51,16 @@ use crate::mem::boxed_array;
 
 /// Input bytes between two ratio checks once the dictionary is full.
 const CHECK_GAP: u64 = 10_000;
+/// Slots of the largest table (`max_bits` 16: at most half full).
+const SLOTS: usize = 1 << (MAX_MAX_BITS + 1);
+/// The filter has `2^FILTER_EXTRA_BITS` bits per table slot.
+const FILTER_EXTRA_BITS: u32 = 3;
+const FILTER_BITS: usize = SLOTS << FILTER_EXTRA_BITS;
+const FILTER_WORDS: usize = FILTER_BITS / 64;
+/// Table slots and filter bits come from the top bits of the content hash
+/// (fixed shifts; smaller tables mask off the high ones).
+const HSHIFT: u32 = 64 - (MAX_MAX_BITS + 1);
+const FSHIFT: u32 = HSHIFT - FILTER_EXTRA_BITS;
 /// No pending string (before the first byte).
 const NONE: u32 = u32::MAX;
 
@@ -64,40 +83,17 @@ fn step(h: u64, c: u8) -> u64 {
 /// same however the input was split.
 #[derive(Clone)]
 pub struct LzwEncoder {
-    max_bits: u32,
     block_mode: bool,
-    /// `1 << max_bits`: entries are numbered below it.
-    maxmax: u32,
     header_done: bool,
     finished: bool,
-
-    // Dictionary: two-byte strings in `pairs` (indexed by `first << 8 |
-    // second`, 0 = absent: no code is 0), longer ones in `table`.
-    pairs: Box<[u16; 1 << 16]>,
-    /// Open addressing, linear probing: `tag << 16 | code`, 0 = empty.
-    table: Vec<u32>,
-    /// `keys[code]` = `prefix << 8 | byte` of each entry in `table`.
-    keys: Box<[u32; 1 << 16]>,
-    hshift: u32,
-    hmask: usize,
+    dict: Dict,
+    w: Writer,
     /// Content hash of the string matched so far (see [`step`]).
     hs: u64,
     /// Next code the encoder will assign.
     free: u32,
     /// Code of the string matched so far (`NONE` before the first byte).
     ent: u32,
-
-    // Mirror of the decoder: its next free entry as it will be when it reads
-    // the next code, the largest entry its width allows, and the width.
-    dec_free: u32,
-    maxcode: u32,
-    n_bits: u32,
-    /// Codes written since the current width (bit group run) began.
-    codes_in_run: u32,
-
-    // Bit output: `bitcnt` (< 32 between codes) bits waiting in `bitbuf`.
-    bitbuf: u64,
-    bitcnt: u32,
 
     // CLEAR policy.
     bytes_in: u64,
@@ -108,6 +104,58 @@ pub struct LzwEncoder {
     clears: u64,
 }
 
+/// The dictionary, apart from the writer so that the hot loop can hold
+/// both borrowed at once.
+#[derive(Clone)]
+struct Dict {
+    /// Two-byte strings, indexed by `first << 8 | second`, 0 = absent (no
+    /// code is 0).
+    pairs: Box<[u16; 1 << 16]>,
+    /// Longer strings. Open addressing, linear probing: `prefix << 16 |
+    /// code`, 0 = empty. Fixed size (no bounds checks); the first `hmask +
+    /// 1` slots are used.
+    table: Box<[u32; SLOTS]>,
+    /// Last byte of each code in `table`.
+    suffix: Box<[u8; 1 << 16]>,
+    /// One bit per content hash value (`fmask + 1` of them), set when some
+    /// entry of `table` has that hash (a Bloom filter with one function).
+    filter: Box<[u64; FILTER_WORDS]>,
+    hmask: usize,
+    fmask: usize,
+}
+
+impl Dict {
+    fn new(max_bits: u32) -> Self {
+        let hbits = max_bits + 1;
+        Dict {
+            pairs: boxed_array(0),
+            table: boxed_array(0),
+            suffix: boxed_array(0),
+            filter: boxed_array(0),
+            hmask: (1 << hbits) - 1,
+            fmask: (1 << (hbits + FILTER_EXTRA_BITS)) - 1,
+        }
+    }
+}
+
+/// The bit writer and its mirror of the decoder: the decoder's next free
+/// entry as it will be when it reads the next code, the largest entry its
+/// width allows, and the width.
+#[derive(Clone)]
+struct Writer {
+    max_bits: u32,
+    /// `1 << max_bits`: entries are numbered below it.
+    maxmax: u32,
+    dec_free: u32,
+    maxcode: u32,
+    n_bits: u32,
+    /// Codes written since the current width (bit group run) began.
+    codes_in_run: u32,
+    // Bit output: `bitcnt` (< 32 between codes) bits waiting in `bitbuf`.
+    bitbuf: u64,
+    bitcnt: u32,
+}
+
 impl LzwEncoder {
     /// A new encoder writing codes of at most `max_bits` bits (9..=16, 16 is
     /// `compress`'s default). `block_mode` false gives the pre-1985 format
@@ -116,31 +164,28 @@ impl LzwEncoder {
         if !(MIN_MAX_BITS..=MAX_MAX_BITS).contains(&max_bits) {
             return Err(LzwError::InvalidMaxBits { max_bits });
         }
-        let hbits = max_bits + 1;
         let first = if block_mode { FIRST } else { CLEAR };
         Ok(LzwEncoder {
-            max_bits,
             block_mode,
-            maxmax: 1 << max_bits,
             header_done: false,
             finished: false,
-            pairs: boxed_array(0),
-            table: vec![0; 1 << hbits],
-            keys: boxed_array(0),
-            hshift: 64 - hbits,
+            dict: Dict::new(max_bits),
+            w: Writer {
+                max_bits,
+                maxmax: 1 << max_bits,
+                // The decoder adds no entry for the first code; starting the
+                // mirror one lower and counting every code lands on the same
+                // numbers from the second code on.
+                dec_free: first - 1,
+                maxcode: (1 << INIT_BITS) - 1,
+                n_bits: INIT_BITS,
+                codes_in_run: 0,
+                bitbuf: 0,
+                bitcnt: 0,
+            },
             hs: SEED,
-            hmask: (1 << hbits) - 1,
             free: first,
             ent: NONE,
-            // The decoder adds no entry for the first code; starting the
-            // mirror one lower and counting every code lands on the same
-            // numbers from the second code on.
-            dec_free: first - 1,
-            maxcode: (1 << INIT_BITS) - 1,
-            n_bits: INIT_BITS,
-            codes_in_run: 0,
-            bitbuf: 0,
-            bitcnt: 0,
             bytes_in: 0,
             bytes_out: 0,
             checkpoint: CHECK_GAP,
@@ -151,7 +196,7 @@ impl LzwEncoder {
 
     /// `max_bits` given to [`new`](Self::new).
     pub fn max_bits(&self) -> u32 {
-        self.max_bits
+        self.w.max_bits
     }
 
     /// How many CLEAR codes the encoder has sent so far.
@@ -167,7 +212,7 @@ impl LzwEncoder {
     fn header(&mut self, out: &mut Vec<u8>) {
         if !self.header_done {
             self.header_done = true;
-            let flags = self.max_bits as u8 | if self.block_mode { BLOCK_MODE } else { 0 };
+            let flags = self.w.max_bits as u8 | if self.block_mode { BLOCK_MODE } else { 0 };
             out.extend_from_slice(&[MAGIC[0], MAGIC[1], flags]);
             self.bytes_out += 3;
         }
@@ -193,66 +238,112 @@ impl LzwEncoder {
             self.hs = step(SEED, input[0]);
             rest = &input[1..];
         }
-        let mut ent = self.ent;
-        let mut hs = self.hs;
-        let hshift = self.hshift;
-        let hmask = self.hmask;
         // The caller's index `i` into `rest` converts to bytes consumed.
         let base = in_start + (input.len() - rest.len()) as u64;
+        // One copy of the loop per table size, with the masks as constants
+        // (two registers fewer in the loop).
+        match self.w.max_bits {
+            9 => self.run::<9>(rest, base, out, out_start),
+            10 => self.run::<10>(rest, base, out, out_start),
+            11 => self.run::<11>(rest, base, out, out_start),
+            12 => self.run::<12>(rest, base, out, out_start),
+            13 => self.run::<13>(rest, base, out, out_start),
+            14 => self.run::<14>(rest, base, out, out_start),
+            15 => self.run::<15>(rest, base, out, out_start),
+            _ => self.run::<16>(rest, base, out, out_start),
+        }
+        self.bytes_in = in_start + input.len() as u64;
+        self.bytes_out += (out.len() - out_start) as u64;
+        Ok(())
+    }
+
+    /// The loop of [`encode`](Self::encode) over `rest` (the input after
+    /// the first byte of the stream), for `max_bits == MB`; `base` is the
+    /// stream offset of `rest[0]`, `out_start` where this call's output
+    /// began.
+    #[inline(always)]
+    fn run<const MB: u32>(&mut self, rest: &[u8], base: u64, out: &mut Vec<u8>, out_start: usize) {
+        let hmask: usize = (1 << (MB + 1)) - 1;
+        let fmask: usize = (1 << (MB + 1 + FILTER_EXTRA_BITS)) - 1;
+        debug_assert!(hmask == self.dict.hmask && fmask == self.dict.fmask);
+        let mut ent = self.ent;
+        let mut hs = self.hs;
+        let mut free = self.free;
+        let maxmax = self.w.maxmax;
+        let Dict {
+            pairs,
+            table,
+            suffix,
+            filter,
+            ..
+        } = &mut self.dict;
+        let w = &mut self.w;
 
         'bytes: for (i, &c) in rest.iter().enumerate() {
-            let key = (ent << 8) | u32::from(c);
             let hn = step(hs, c);
             let mut h = 0;
-            let mut tag = 0;
             if ent < 256 {
                 // Strings of two bytes: a dense table, 128 KiB, always cached.
-                let code = self.pairs[key as usize & 0xFFFF];
+                let code = pairs[(ent << 8 | u32::from(c)) as usize & 0xFFFF];
                 if code != 0 {
                     ent = u32::from(code);
                     hs = hn;
                     continue;
                 }
             } else {
-                h = (hn >> hshift) as usize;
-                // 16 more bits of the hash, never 0 (0 is an empty slot).
-                tag = ((hn >> (hshift - 16)) as u32 | 1) << 16;
-                loop {
-                    let s = self.table[h];
-                    if s & 0xFFFF_0000 == tag {
-                        // Probably the entry; `keys` says for sure. Only a
-                        // hit waits for this second load, and hits are
-                        // predicted, so it costs no latency.
-                        let code = s & 0xFFFF;
-                        if self.keys[code as usize] == key {
-                            ent = code;
-                            hs = hn;
-                            continue 'bytes;
+                h = (hn >> HSHIFT) as usize & hmask;
+                let fb = (hn >> FSHIFT) as usize & fmask;
+                if filter[(fb >> 6) & (FILTER_WORDS - 1)] >> (fb & 63) & 1 != 0 {
+                    loop {
+                        let s = table[h & (SLOTS - 1)];
+                        if s >> 16 == ent {
+                            // Same prefix; the last byte says for sure. Only
+                            // a hit waits for this second load (64 KiB), and
+                            // hits are predicted, so it costs no latency.
+                            let code = s & 0xFFFF;
+                            if suffix[code as usize] == c {
+                                ent = code;
+                                hs = hn;
+                                continue 'bytes;
+                            }
+                        } else if s == 0 {
+                            break;
                         }
-                    } else if s == 0 {
-                        break;
+                        h = (h + 1) & hmask;
                     }
-                    h = (h + 1) & hmask;
+                } else {
+                    // Absent: find the first empty slot for the new entry.
+                    while table[h & (SLOTS - 1)] != 0 {
+                        h = (h + 1) & hmask;
+                    }
                 }
             }
             // `ent + c` is new: send `ent`, remember the new string, go on
             // from `c`.
-            self.put_code(ent, out);
-            if self.free < self.maxmax {
-                let f = self.free;
+            w.put_code(ent, out);
+            if free < maxmax {
                 if ent < 256 {
-                    self.pairs[key as usize & 0xFFFF] = f as u16;
+                    pairs[(ent << 8 | u32::from(c)) as usize & 0xFFFF] = free as u16;
                 } else {
-                    self.table[h] = tag | f;
-                    self.keys[f as usize & 0xFFFF] = key;
+                    table[h & (SLOTS - 1)] = ent << 16 | free;
+                    suffix[free as usize & 0xFFFF] = c;
+                    let fb = (hn >> FSHIFT) as usize & fmask;
+                    filter[(fb >> 6) & (FILTER_WORDS - 1)] |= 1 << (fb & 63);
                 }
-                self.free = f + 1;
+                free += 1;
             } else if self.block_mode {
                 let bytes_in = base + i as u64 + 1;
                 if bytes_in >= self.checkpoint {
                     let bytes_out = self.bytes_out + (out.len() - out_start) as u64;
-                    if self.ratio_dropped(bytes_in, bytes_out) {
-                        self.clear(out);
+                    let bytes_out = bytes_out + u64::from(w.bitcnt / 8);
+                    if ratio_dropped(&mut self.checkpoint, &mut self.ratio, bytes_in, bytes_out) {
+                        w.clear(out);
+                        free = FIRST;
+                        self.clears += 1;
+                        // A new dictionary: empty the parts in use.
+                        pairs.fill(0);
+                        table[..=hmask].fill(0);
+                        filter[..(fmask + 1).div_ceil(64)].fill(0);
                     }
                 }
             }
@@ -261,9 +352,7 @@ impl LzwEncoder {
         }
         self.ent = ent;
         self.hs = hs;
-        self.bytes_in = in_start + input.len() as u64;
-        self.bytes_out += (out.len() - out_start) as u64;
-        Ok(())
+        self.free = free;
     }
 
     /// Write the last code and the final partial byte. Further calls to
@@ -273,37 +362,70 @@ impl LzwEncoder {
             return Err(LzwError::Finished);
         }
         self.header(out);
+        let w = &mut self.w;
         if self.ent != NONE {
             let start = out.len();
-            self.put_code(self.ent, out);
+            w.put_code(self.ent, out);
             self.bytes_out += (out.len() - start) as u64;
         }
-        let nbytes = self.bitcnt.div_ceil(8) as usize;
-        out.extend_from_slice(&self.bitbuf.to_le_bytes()[..nbytes]);
+        let nbytes = w.bitcnt.div_ceil(8) as usize;
+        out.extend_from_slice(&w.bitbuf.to_le_bytes()[..nbytes]);
         self.bytes_out += nbytes as u64;
-        self.bitbuf = 0;
-        self.bitcnt = 0;
+        w.bitbuf = 0;
+        w.bitcnt = 0;
         self.finished = true;
         Ok(())
     }
+}
 
+/// The CLEAR test, every `CHECK_GAP` input bytes once the dictionary is
+/// full: has the ratio dropped below the best since the last CLEAR?
+#[cold]
+fn ratio_dropped(checkpoint: &mut u64, ratio: &mut u64, bytes_in: u64, bytes_out: u64) -> bool {
+    *checkpoint = bytes_in + CHECK_GAP;
+    // 8 fractional bits, computed exactly as compress does (its second
+    // form avoided a 32-bit overflow; keeping it keeps our CLEARs, and so
+    // our bytes, the same as ncompress's).
+    let rat = if bytes_in > 0x007f_ffff {
+        match bytes_out >> 8 {
+            0 => 0x7fff_ffff,
+            d => bytes_in / d,
+        }
+    } else {
+        (bytes_in << 8) / bytes_out.max(1)
+    };
+    if rat >= *ratio {
+        *ratio = rat;
+        false
+    } else {
+        *ratio = 0;
+        true
+    }
+}
+
+impl Writer {
     /// Send `code` as the decoder will read it: first the decoder's width
     /// check (widen after padding out the group), then the code, then the
     /// decoder's dictionary count.
     #[inline(always)]
     fn put_code(&mut self, code: u32, out: &mut Vec<u8>) {
         if self.dec_free > self.maxcode {
-            self.pad_group(out);
-            self.n_bits += 1;
-            self.maxcode = if self.n_bits == self.max_bits {
-                self.maxmax
-            } else {
-                (1 << self.n_bits) - 1
-            };
+            self.widen(out);
         }
         self.put_bits(code);
         self.dec_free += u32::from(self.dec_free < self.maxmax);
         self.flush_word(out);
+    }
+
+    #[cold]
+    fn widen(&mut self, out: &mut Vec<u8>) {
+        self.pad_group(out);
+        self.n_bits += 1;
+        self.maxcode = if self.n_bits == self.max_bits {
+            self.maxmax
+        } else {
+            (1 << self.n_bits) - 1
+        };
     }
 
     #[inline(always)]
@@ -338,31 +460,8 @@ impl LzwEncoder {
         self.codes_in_run = 0;
     }
 
-    #[cold]
-    fn ratio_dropped(&mut self, bytes_in: u64, bytes_out: u64) -> bool {
-        self.checkpoint = bytes_in + CHECK_GAP;
-        let bytes_out = bytes_out + u64::from(self.bitcnt / 8);
-        // 8 fractional bits, computed exactly as compress does (its second
-        // form avoided a 32-bit overflow; keeping it keeps our CLEARs, and so
-        // our bytes, the same as ncompress's).
-        let rat = if bytes_in > 0x007f_ffff {
-            match bytes_out >> 8 {
-                0 => 0x7fff_ffff,
-                d => bytes_in / d,
-            }
-        } else {
-            (bytes_in << 8) / bytes_out.max(1)
-        };
-        if rat >= self.ratio {
-            self.ratio = rat;
-            false
-        } else {
-            self.ratio = 0;
-            true
-        }
-    }
-
-    /// Send CLEAR, pad its group, and start a new dictionary at 9 bits.
+    /// Send CLEAR, pad its group, and go back to 9 bits (the caller empties
+    /// the dictionary).
     #[cold]
     fn clear(&mut self, out: &mut Vec<u8>) {
         // CLEAR goes through the decoder's width check like any code, but
@@ -379,9 +478,5 @@ impl LzwEncoder {
         // The decoder resets its next free entry to 256 and then (it keeps
         // its previous code) fills the unusable entry 256 on the next code.
         self.dec_free = CLEAR;
-        self.free = FIRST;
-        self.clears += 1;
-        self.pairs.fill(0);
-        self.table.fill(0);
     }
 }

@@ -35,13 +35,15 @@
 //! Shape of the code:
 //! - [`encode`]: [`LzwEncoder`], a hash-table dictionary (open addressing,
 //!   `u32` slots placed by a hash of the string's bytes, so the probes of
-//!   consecutive input bytes do not wait for each other).
+//!   consecutive input bytes do not wait for each other, and a one-bit-per-
+//!   hash filter in front that settles most misses from L2).
 //! - [`decode`]: [`LzwDecoder`], a resumable table decoder. Each entry knows
 //!   its length and either its bytes (short strings) or where its latest
 //!   occurrence starts in the output, so when that output is still in the
 //!   caller's buffer (always, for one-shot decoding) a string is one short
 //!   store or copy instead of a walk down its prefix chain; the walk remains
-//!   for strings written by earlier calls.
+//!   for strings written by earlier calls. It writes to an [`LzwSink`]: a
+//!   `Vec<u8>`, or a caller-grown buffer ([`decompress_to`]).
 //!
 //! CONTRACT:
 //! - Never a panic and never an allocation sized by untrusted input: the
@@ -57,9 +59,10 @@ mod encode;
 #[cfg(test)]
 mod tests;
 
-pub use decode::LzwDecoder;
+pub use decode::{BufferSink, LzwDecoder, LzwSink};
 pub use encode::LzwEncoder;
 
+use crate::inflate;
 use std::fmt;
 
 /// The two magic bytes of every `.Z` stream.
@@ -123,6 +126,9 @@ pub enum LzwError {
     /// `LzwDecoder::finish` called while decoded output was still waiting
     /// (the last `decode` stopped at its `max_out`).
     OutputPending,
+    /// The caller's output buffer ([`BufferSink`]) could not grow to
+    /// `size` bytes.
+    OutputAllocation { size: usize },
 }
 
 impl fmt::Display for LzwError {
@@ -179,6 +185,9 @@ impl fmt::Display for LzwError {
             Self::OutputPending => f.write_str(
                 "decoded output is still pending: call decode again before finish",
             ),
+            Self::OutputAllocation { size } => {
+                write!(f, "could not allocate {size} bytes for the decompressed data")
+            }
         }
     }
 }
@@ -188,7 +197,9 @@ impl std::error::Error for LzwError {}
 /// One-shot compression in block mode, as `compress -b max_bits` does.
 pub fn compress(input: &[u8], max_bits: u32) -> Result<Vec<u8>, LzwError> {
     let mut enc = LzwEncoder::new(max_bits, true)?;
-    let mut out = Vec::with_capacity(input.len() / 2 + 16);
+    // Huge pages (when big): the output is written once, front to back, and
+    // 4 KiB page faults cost as much as a tenth of the encoding.
+    let mut out = crate::mem::huge_vec_with_capacity(input.len() / 2 + 16);
     enc.encode(input, &mut out)?;
     enc.finish(&mut out)?;
     Ok(out)
@@ -206,10 +217,42 @@ pub fn decompress(input: &[u8]) -> Result<Vec<u8>, LzwError> {
 /// One-shot decompression that fails with [`LzwError::OutputLimitExceeded`]
 /// rather than produce more than `limit` bytes.
 pub fn decompress_limited(input: &[u8], limit: usize) -> Result<Vec<u8>, LzwError> {
+    // Huge pages (when big): 4 KiB page faults of the output cost a third
+    // as much as the decoding itself.
+    let mut out = crate::mem::huge_vec_with_capacity(one_shot_capacity(input, limit));
+    decompress_to_sink(input, &mut out, limit)?;
+    Ok(out)
+}
+
+/// A first guess at the size of `input` decompressed, for one-shot
+/// decoding: text compresses 2.5-4x with LZW; start there and let the
+/// output grow.
+pub fn one_shot_capacity(input: &[u8], limit: usize) -> usize {
+    input.len().saturating_mul(3).min(limit).min(1 << 30)
+}
+
+/// One-shot decompression into `out`, a buffer its owner grows on request
+/// (the Python bindings' `bytes` object, so the output is never copied);
+/// returns how many bytes at its start hold the output. Errors as
+/// [`decompress_limited`], plus [`LzwError::OutputAllocation`] when `out`
+/// cannot grow.
+pub fn decompress_to<B: inflate::OutputBuffer + ?Sized>(
+    input: &[u8],
+    out: &mut B,
+    limit: usize,
+) -> Result<usize, LzwError> {
+    let mut sink = BufferSink::new(out);
+    decompress_to_sink(input, &mut sink, limit)?;
+    Ok(sink.written())
+}
+
+fn decompress_to_sink<O: LzwSink + ?Sized>(
+    input: &[u8],
+    out: &mut O,
+    limit: usize,
+) -> Result<(), LzwError> {
     let mut dec = LzwDecoder::new();
-    // Text compresses 2.5-4x with LZW; start there and let the Vec grow.
-    let mut out = Vec::with_capacity(input.len().saturating_mul(3).min(limit).min(1 << 30));
-    let p = dec.decode(input, &mut out, limit)?;
+    let p = dec.decode(input, out, limit)?;
     if p.output_full {
         // Full exactly at the limit is fine if nothing more comes out.
         let more = dec.decode(&input[p.consumed..], &mut Vec::new(), 1)?;
@@ -217,6 +260,5 @@ pub fn decompress_limited(input: &[u8], limit: usize) -> Result<Vec<u8>, LzwErro
             return Err(LzwError::OutputLimitExceeded { limit });
         }
     }
-    dec.finish()?;
-    Ok(out)
+    dec.finish()
 }

@@ -534,3 +534,92 @@ proptest! {
         }
     }
 }
+
+/// An `OutputBuffer` like the Python `bytes` builder: it makes room
+/// `step` bytes at a time, filled with stale bytes (not zeros: the decoder
+/// must not rely on zeroed room), and refuses to grow past `fail_at`.
+struct StepBuffer {
+    v: Vec<u8>,
+    step: usize,
+    fail_at: usize,
+}
+
+impl StepBuffer {
+    fn new(step: usize, fail_at: usize) -> Self {
+        StepBuffer {
+            v: Vec::new(),
+            step,
+            fail_at,
+        }
+    }
+}
+
+impl crate::inflate::OutputBuffer for StepBuffer {
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.v
+    }
+
+    fn grow(&mut self, _keep: usize) -> Result<(), crate::InflateError> {
+        let n = self.v.len() + self.step;
+        if n > self.fail_at {
+            return Err(crate::InflateError::OutputTooSmall {
+                capacity: self.v.len(),
+            });
+        }
+        self.v.resize(n, 0xAA);
+        Ok(())
+    }
+}
+
+#[test]
+fn decompress_to_a_growing_buffer_matches_decompress() {
+    let mut inputs = hard_inputs();
+    inputs.push(INPUT.to_vec());
+    inputs.push(TOBE.to_vec());
+    for data in inputs {
+        for max_bits in [9, 12, 16] {
+            let z = compress(&data, max_bits).unwrap();
+            for step in [1, 4096, 1 << 20] {
+                let mut b = StepBuffer::new(step, usize::MAX);
+                let n = decompress_to(&z, &mut b, usize::MAX).unwrap();
+                assert_eq!(&b.v[..n], &data[..], "max_bits {max_bits} step {step}");
+            }
+        }
+    }
+    for z in [B10, B12, B16] {
+        let mut b = StepBuffer::new(1000, usize::MAX);
+        let n = decompress_to(z, &mut b, usize::MAX).unwrap();
+        assert_eq!(&b.v[..n], INPUT);
+    }
+}
+
+#[test]
+fn decompress_to_reports_limits_failed_growth_and_bad_data() {
+    let data = text(200_000);
+    let z = compress(&data, 16).unwrap();
+    let mut b = StepBuffer::new(5000, 50_000);
+    assert!(matches!(
+        decompress_to(&z, &mut b, usize::MAX),
+        Err(LzwError::OutputAllocation { .. })
+    ));
+    let mut b = StepBuffer::new(5000, usize::MAX);
+    assert_eq!(
+        decompress_to(&z, &mut b, 1000),
+        Err(LzwError::OutputLimitExceeded { limit: 1000 })
+    );
+    let mut b = StepBuffer::new(5000, usize::MAX);
+    assert_eq!(decompress_to(&z, &mut b, data.len()), Ok(data.len()));
+    assert_eq!(&b.v[..data.len()], &data[..]);
+    let mut b = StepBuffer::new(5000, usize::MAX);
+    assert_eq!(
+        decompress_to(&z[..z.len() / 2], &mut b, usize::MAX).is_ok(),
+        decompress(&z[..z.len() / 2]).is_ok()
+    );
+    let mut bad = z.clone();
+    bad[100] ^= 0xff;
+    let mut b = StepBuffer::new(5000, usize::MAX);
+    assert_eq!(
+        decompress_to(&bad, &mut b, usize::MAX).err(),
+        decompress(&bad).err()
+    );
+}
