@@ -17,13 +17,13 @@ another file).
 from __future__ import annotations
 
 import hashlib
-import importlib
 import os
 import statistics
 import sys
 import time
 from types import ModuleType
 
+import _ab
 import numpy as np
 
 DICKENS = os.environ.get(
@@ -55,13 +55,7 @@ def inputs() -> dict[str, bytes]:
 
 def load(directory: str) -> ModuleType:
     """``scalezip.huffman`` imported from `directory` (a fresh import)."""
-    for name in [k for k in sys.modules if k == "scalezip" or k.startswith("scalezip.")]:
-        del sys.modules[name]
-    sys.path.insert(0, directory)
-    try:
-        return importlib.import_module("scalezip.huffman")
-    finally:
-        sys.path.pop(0)
+    return _ab.load(directory, "huffman")
 
 
 def main() -> None:

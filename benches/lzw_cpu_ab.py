@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import importlib
 import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from types import ModuleType
+
+import _ab
 
 SILESIA = os.environ.get(
     "SCALEZIP_BENCH_SILESIA",
@@ -53,13 +54,7 @@ def corpus() -> bytes:
 
 def load(directory: str) -> ModuleType:
     """``scalezip.lzw`` imported from `directory` (a fresh import)."""
-    for name in [k for k in sys.modules if k == "scalezip" or k.startswith("scalezip.")]:
-        del sys.modules[name]
-    sys.path.insert(0, directory)
-    try:
-        return importlib.import_module("scalezip.lzw")
-    finally:
-        sys.path.pop(0)
+    return _ab.load(directory, "lzw")
 
 
 def main() -> None:

@@ -215,7 +215,12 @@ fn stream_is_pinned() {
 
 /// `data` through a `CmEncoder` in pieces of the given sizes (cycled).
 fn stream_compress(data: &[u8], level: i64, pieces: &[usize]) -> Vec<u8> {
-    let mut e = CmEncoder::new(level).unwrap();
+    feed(CmEncoder::new(level).unwrap(), data, pieces)
+}
+
+/// `data` through the encoder `e` in pieces of the given sizes (cycled),
+/// then its end; checks that it refuses more data afterwards.
+fn feed(mut e: CmEncoder, data: &[u8], pieces: &[usize]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut at = 0;
     let mut k = 0;
@@ -496,18 +501,8 @@ fn stream_compress_seg(
     threads: usize,
     pieces: &[usize],
 ) -> Vec<u8> {
-    let mut e = CmEncoder::with_blocks(1, block_log, Some(seg_blocks), threads).unwrap();
-    let mut out = Vec::new();
-    let mut at = 0;
-    let mut k = 0;
-    while at < data.len() {
-        let n = pieces[k % pieces.len()].min(data.len() - at);
-        e.compress(&data[at..at + n], &mut out).unwrap();
-        at += n;
-        k += 1;
-    }
-    e.finish(&mut out).unwrap();
-    out
+    let e = CmEncoder::with_blocks(1, block_log, Some(seg_blocks), threads).unwrap();
+    feed(e, data, pieces)
 }
 
 #[test]
