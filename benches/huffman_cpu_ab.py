@@ -21,7 +21,6 @@ import os
 import statistics
 import sys
 import time
-from types import ModuleType
 
 import _ab
 import numpy as np
@@ -53,16 +52,11 @@ def inputs() -> dict[str, bytes]:
     }
 
 
-def load(directory: str) -> ModuleType:
-    """``scalezip.huffman`` imported from `directory` (a fresh import)."""
-    return _ab.load(directory, "huffman")
-
-
 def main() -> None:
     if len(sys.argv) < 3:
         raise SystemExit(__doc__)
     rounds = int(sys.argv[1])
-    mods = [(d, load(d)) for d in sys.argv[2:]]
+    mods = [(d, _ab.load(d, "huffman")) for d in sys.argv[2:]]
     for name, blob in inputs().items():
         times: dict[str, list[float]] = {d: [] for d, _ in mods}
         outs: dict[str, bytes] = {}

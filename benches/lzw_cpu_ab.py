@@ -52,11 +52,6 @@ def corpus() -> bytes:
     return b"".join(parts)
 
 
-def load(directory: str) -> ModuleType:
-    """``scalezip.lzw`` imported from `directory` (a fresh import)."""
-    return _ab.load(directory, "lzw")
-
-
 def main() -> None:
     if len(sys.argv) < 3:
         raise SystemExit(__doc__)
@@ -64,7 +59,7 @@ def main() -> None:
 
     rounds = int(sys.argv[1])
     libs: list[tuple[str, ModuleType]] = [("ncompress", ncompress)]
-    libs += [(d, load(d)) for d in sys.argv[2:]]
+    libs += [(d, _ab.load(d, "lzw")) for d in sys.argv[2:]]
     data = corpus()
     blob = ncompress.compress(data)
     print(f"input {len(data)} bytes, ncompress stream {len(blob)} bytes", flush=True)

@@ -30,8 +30,7 @@ from typing import IO, Any
 
 from . import _native, zlib
 from ._errors import BadGzipFile
-from ._fileio import atomic_output
-from ._fileio import check_threads as _check_threads
+from ._fileio import atomic_output, check_threads
 
 __all__ = ["BadGzipFile", "GzipFile", "open", "compress", "decompress"]
 
@@ -346,7 +345,7 @@ class GzipFile(io.BufferedIOBase):
             self.offset = 0
             self._write_mtime = mtime
             self._compresslevel = compresslevel
-            self._threads = _check_threads(threads)
+            self._threads = check_threads(threads)
             self._compressor: Any = None
         else:
             raise ValueError(f"Invalid mode: {mode!r}")
@@ -555,7 +554,7 @@ def compress(
     *threads* (a scalezip addition): compress with that many cores (0: one
     per core); the result is still one ordinary gzip member.
     """
-    threads = _check_threads(threads)
+    threads = check_threads(threads)
     if threads != 1:
         if mtime is None:
             mtime = time.time()

@@ -61,6 +61,15 @@ pub fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
+/// How many threads [`in_pool`]`(threads, ..)` runs on: `threads`, or for 0
+/// the global pool's size (one per core).
+pub fn pool_size(threads: usize) -> usize {
+    match threads {
+        0 => rayon::current_num_threads(),
+        t => t,
+    }
+}
+
 /// The checksum computed alongside compression (the container's trailer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Check {

@@ -41,7 +41,7 @@ use super::model::{Model, Ring};
 use super::simd;
 use super::{CmError, MAGIC, MAX_EXPANSION, MAX_LEVEL, MIN_LEVEL};
 use crate::checksum;
-use crate::parallel::in_pool;
+use crate::parallel::{in_pool, pool_size};
 use crate::rangecoder::{split, BinaryDecoder, BinaryEncoder};
 use rayon::prelude::*;
 
@@ -526,11 +526,7 @@ impl CmEncoder {
             // rest, possibly nothing), so a batch can be coded now.
             let block = 1usize << self.block_log;
             let seg = sb as usize * block;
-            let threads = match self.threads {
-                0 => rayon::current_num_threads(),
-                t => t,
-            };
-            let batch = seg.saturating_mul(threads);
+            let batch = seg.saturating_mul(pool_size(self.threads));
             self.held.extend_from_slice(data);
             while self.held.len() >= batch {
                 let segs: Vec<&[u8]> = self.held[..batch].chunks(seg).collect();
@@ -951,25 +947,21 @@ impl CmDecoder {
                         self.phase = Phase::Done;
                     }
                 }
-                Phase::Payload(left) if self.par.is_some() => {
-                    let n = left.min(rest.len() as u64) as usize;
-                    if let Some(b) = self.par.as_mut() {
-                        b.payload.extend_from_slice(&rest[..n]);
-                    }
-                    used += n;
-                    if left == n as u64 {
-                        self.end_of_frame();
-                    } else {
-                        self.phase = Phase::Payload(left - n as u64);
-                    }
-                }
                 Phase::Payload(left) => {
-                    let room = PEND_CAP.saturating_sub(self.unread());
+                    // Sequential: at most PEND_CAP bytes ahead of decoding.
+                    // Parallel: whole segments (bounded in `frame_head`).
+                    let room = match self.par {
+                        Some(_) => usize::MAX,
+                        None => PEND_CAP.saturating_sub(self.unread()),
+                    };
                     let n = (left.min(rest.len() as u64) as usize).min(room);
                     if n == 0 && left > 0 {
                         break;
                     }
-                    self.pend.extend_from_slice(&rest[..n]);
+                    match self.par.as_mut() {
+                        Some(b) => b.payload.extend_from_slice(&rest[..n]),
+                        None => self.pend.extend_from_slice(&rest[..n]),
+                    }
                     used += n;
                     if left == n as u64 {
                         self.end_of_frame();
@@ -1023,12 +1015,8 @@ impl CmDecoder {
             self.seg_blocks = seg_blocks.map_or(u64::MAX, u64::from);
             let seg_bytes = self.seg_blocks.saturating_mul(self.block);
             if seg_blocks.is_some() && self.threads != 1 && seg_bytes <= PAR_MAX_SEGMENT {
-                let threads = match self.threads {
-                    0 => rayon::current_num_threads(),
-                    t => t,
-                };
                 self.par = Some(Batch {
-                    threads,
+                    threads: pool_size(self.threads),
                     ..Batch::default()
                 });
             }
