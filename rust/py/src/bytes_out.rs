@@ -2,8 +2,8 @@
 //! written (with the GIL released: nothing else can see it), then trimmed
 //! with `_PyBytes_Resize`, so big results are never built apart and copied.
 //! Used by DEFLATE decompression (`deflate.rs`, which explains the zeroing
-//! ahead of the decoder), LZW decompression (`lzw.rs`) and tensor encoding
-//! (`tensor.rs`).
+//! ahead of the decoder), LZW decompression (`lzw.rs`), tensor encoding
+//! (`tensor.rs`) and raw Huffman compression (`huff0.rs`).
 //!
 //! `_PyBytes_Resize` is not in the stable ABI, which is why the extension is
 //! built per Python version rather than as abi3 (docs/design.md).

@@ -3,9 +3,12 @@
 //! Same pattern as the zlib bindings: borrow the input buffer, check the
 //! arguments, release the GIL around the Rust work for inputs over 4 KiB,
 //! and raise `scalezip._errors.HuffmanError` (looked up once) for bad data.
-//! Decompression knows its output size from the stream header, so it
-//! decodes straight into the new `bytes` object: no intermediate copy.
+//! Compression codes straight into the `bytes` object it returns (sized
+//! for the worst case, then trimmed); decompression knows its output size
+//! from the stream header, so it decodes straight into the new `bytes`
+//! object: no intermediate copy either way.
 use crate::buffer::ByteView;
+use crate::bytes_out::BytesOut;
 use crate::errors::huff_err;
 use crate::gil::run;
 use pyo3::exceptions::PyValueError;
@@ -32,8 +35,15 @@ fn huffman_compress<'py>(
     opts.validate().map_err(|e| huff_err(py, e))?;
     let v = ByteView::new(data)?;
     let s = v.as_slice();
-    let out = run(py, s.len(), || huff0::compress(s, &opts));
-    Ok(PyBytes::new(py, &out))
+    // Coded straight into the `bytes` object returned (no copy).
+    let mut out = BytesOut::new(py, huff0::compress_bound(s.len(), block_size))?;
+    match run(py, s.len(), || huff0::compress_to(s, &opts, &mut out)) {
+        Ok(n) => out.finish(py, n),
+        // Only a failed resize of the object, which the bound avoids.
+        Err(_) => Err(out
+            .take_error()
+            .unwrap_or_else(|| pyo3::exceptions::PyMemoryError::new_err(()))),
+    }
 }
 
 /// Decompress a scalezip Huffman stream. `max_length` (None: no limit)

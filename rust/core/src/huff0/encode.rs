@@ -66,15 +66,54 @@ pub(crate) fn segments(n: usize) -> [(usize, usize); 4] {
     [(0, at(1)), (at(1), at(2)), (at(2), at(3)), (at(3), n)]
 }
 
-/// Append the body (jump table + four streams) coding `input` with `enc`.
-/// Every byte of `input` must have a code (nonzero length) in `enc`.
-/// `exact_bits`, when the caller knows it (sum of code lengths over
-/// `input`), sizes the buffer exactly; otherwise it is sized for 12 bits a
-/// byte, which holds whatever the loops write even for an input that
-/// breaks the rule (a byte without a code takes no bits in the byte loop,
-/// and at most 12 a byte through a stale pair-table entry), so such an
-/// input never panics. `side` counts another block's bytes on the way
+/// Room [`encode_body_into`] needs for a body coding `n` bytes: the jump
+/// table, the streams (`exact_bits` when the caller knows the sum of the
+/// code lengths over the input, else 12 bits a byte, which holds whatever
+/// the loops write even for an input that breaks the rule of
+/// [`encode_body_into`]: a byte without a code takes no bits in the byte
+/// loop, and at most 12 a byte through a stale pair-table entry), a padded
+/// byte per stream and a store window that may reach past the end.
+pub(crate) fn body_capacity(n: usize, exact_bits: Option<u64>) -> usize {
+    let bits = exact_bits.unwrap_or(n as u64 * u64::from(MAX_TABLE_BITS));
+    let streams = usize::try_from(bits.div_ceil(8)).unwrap_or(usize::MAX);
+    streams.saturating_add(JUMP_TABLE_SIZE + BODY_SLACK)
+}
+
+/// What [`body_capacity`] adds to the jump table and the streams' bytes.
+pub(crate) const BODY_SLACK: usize = 4 + WIN;
+
+/// Write the body (jump table + four streams) coding `input` with `enc`
+/// at the start of `buf`, which holds at least [`body_capacity`]`(input.len(),
+/// exact_bits)` bytes; returns the body's size (the bytes after it are
+/// scratch). Every byte of `input` must have a code (nonzero length) in
+/// `enc`; an input that breaks the rule gets a body that does not decode
+/// to it, never a panic. `side` counts another block's bytes on the way
 /// ([`SideCount`]; pass [`SideCount::none`] when there is none).
+pub(crate) fn encode_body_into(
+    enc: &EncTable,
+    input: &[u8],
+    buf: &mut [u8],
+    side: &mut SideCount<'_>,
+) -> usize {
+    let (jt, streams) = buf.split_at_mut(JUMP_TABLE_SIZE);
+    let sizes = if use_pairs(enc, input.len()) {
+        PAIRS.with(|p| {
+            let mut slot = p.borrow_mut();
+            let pairs = slot.get_or_insert_with(PairTable::boxed);
+            pairs.fill(enc);
+            encode_streams_dispatch(enc, Some(pairs), input, streams, side)
+        })
+    } else {
+        encode_streams_dispatch(enc, None, input, streams, side)
+    };
+    for (k, size) in sizes.iter().take(3).enumerate() {
+        jt[4 * k..4 * k + 4].copy_from_slice(&(*size as u32).to_le_bytes());
+    }
+    JUMP_TABLE_SIZE + sizes.iter().sum::<usize>()
+}
+
+/// [`encode_body_into`] appending to `out`, sized from `exact_bits` as
+/// [`body_capacity`] says.
 pub(crate) fn encode_body(
     enc: &EncTable,
     input: &[u8],
@@ -82,30 +121,10 @@ pub(crate) fn encode_body(
     out: &mut Vec<u8>,
     side: &mut SideCount<'_>,
 ) {
-    let jt = out.len();
-    out.extend_from_slice(&[0; JUMP_TABLE_SIZE]);
-    let bits = exact_bits.unwrap_or(input.len() as u64 * u64::from(MAX_TABLE_BITS));
-    // Each stream may end in a padded byte; a store window (`WIN` bytes)
-    // may reach past the end.
-    let cap = usize::try_from(bits.div_ceil(8)).unwrap_or(usize::MAX) + 4 + WIN;
     let start = out.len();
-    out.resize(start + cap, 0);
-    let buf = &mut out[start..];
-    let sizes = if use_pairs(enc, input.len()) {
-        PAIRS.with(|p| {
-            let mut slot = p.borrow_mut();
-            let pairs = slot.get_or_insert_with(PairTable::boxed);
-            pairs.fill(enc);
-            encode_streams_dispatch(enc, Some(pairs), input, buf, side)
-        })
-    } else {
-        encode_streams_dispatch(enc, None, input, buf, side)
-    };
-    let pos = sizes.iter().sum::<usize>();
-    out.truncate(start + pos);
-    for (k, size) in sizes.iter().take(3).enumerate() {
-        out[jt + 4 * k..jt + 4 * k + 4].copy_from_slice(&(*size as u32).to_le_bytes());
-    }
+    out.resize(start + body_capacity(input.len(), exact_bits), 0);
+    let n = encode_body_into(enc, input, &mut out[start..], side);
+    out.truncate(start + n);
 }
 
 /// The byte counts of another block (in the container, the next one),

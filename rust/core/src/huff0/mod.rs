@@ -53,12 +53,14 @@ pub use error::Huff0Error;
 pub use table::{histogram, Table, DEFAULT_MAX_BITS, MAX_TABLE_BITS, MIN_TABLE_BITS};
 
 use crate::checksum;
+use crate::inflate::OutputBuffer;
 use crate::parallel::in_pool;
-use encode::{encode_body, SideCount, JUMP_TABLE_SIZE};
+use crate::InflateError;
+use encode::{encode_body, encode_body_into, SideCount, JUMP_TABLE_SIZE};
 use rayon::prelude::*;
 use table::{
     check_lengths, enc_table, histogram_small, lengths_for, lengths_size, read_lengths,
-    write_lengths, DecTable,
+    write_lengths_into, DecTable, MAX_LENGTHS_SIZE,
 };
 
 /// First bytes of every stream.
@@ -130,28 +132,90 @@ impl Options {
 /// [`Options::validate`] to report them instead). Runs on `opts.threads`
 /// threads; the output is the same for any thread count.
 pub fn compress(input: &[u8], opts: &Options) -> Vec<u8> {
+    into_vec(input, opts, compress_to)
+}
+
+/// A `*_to` compression function writing into a `Vec`.
+type ToVec = fn(&[u8], &Options, &mut Vec<u8>) -> Result<usize, InflateError>;
+
+/// Run `to` into a new `Vec` of [`compress_bound`]'s capacity, which it
+/// grows without failing (or aborts, as any allocation).
+fn into_vec(input: &[u8], opts: &Options, to: ToVec) -> Vec<u8> {
+    let mut out = Vec::with_capacity(compress_bound(input.len(), opts.block_size));
+    let n = to(input, opts, &mut out).unwrap_or(0);
+    out.truncate(n);
+    out
+}
+
+/// [`compress`] into `out`, an [`OutputBuffer`] grown as needed (so a
+/// binding can write the stream straight into the object it returns);
+/// returns the stream's size: `out.as_mut_slice()[..size]` (what comes
+/// after is scratch). Fails only when `out` cannot grow.
+///
+/// On one thread each block's bytes are counted while the block before it
+/// is coded (`SideCount`: the first one alone has a counting pass of its
+/// own), and the CRC-32 is taken block by block, while the block is still
+/// in cache, then written into the header.
+pub fn compress_to<B: OutputBuffer + ?Sized>(
+    input: &[u8],
+    opts: &Options,
+    out: &mut B,
+) -> Result<usize, InflateError> {
     let o = opts.clamped();
     if o.threads != 1 && input.len() > o.block_size {
-        return compress_blocks_parallel(input, &o);
+        return compress_parallel_to(input, &o, out);
     }
-    let mut out = Vec::with_capacity(HEADER_SIZE + input.len() + input.len() / 64 + 64);
-    write_header(&mut out, &o, input, checksum::crc32(0, input));
-    // Each block's bytes are counted while the block before it is coded
-    // (`SideCount`): the first one alone has a counting pass of its own.
+    room(out, 0, HEADER_SIZE)?;
+    let mut pos = HEADER_SIZE;
+    let mut crc = 0;
     let mut chunks = input.chunks(o.block_size).peekable();
     let mut hist = chunks.peek().map_or([0; 256], |b| histogram_small(b));
     while let Some(block) = chunks.next() {
         let mut side = SideCount::new(chunks.peek().copied().unwrap_or(&[]));
-        encode_block(block, &hist, o.max_bits, &mut out, &mut side);
+        let buf = room(out, pos, block_capacity(block.len()))?;
+        pos += encode_block_into(block, &hist, o.max_bits, &mut buf[pos..], &mut side);
+        crc = checksum::crc32(crc, block);
         hist = side.counts();
     }
-    out
+    write_header(room(out, 0, HEADER_SIZE)?, &o, input, crc);
+    Ok(pos)
+}
+
+/// The most memory [`compress_to`] asks of its output for `n` input bytes
+/// in blocks of `block_size` (clamped as [`compress`] does): a buffer of
+/// this size never has to grow.
+pub fn compress_bound(n: usize, block_size: usize) -> usize {
+    let blocks = n.div_ceil(block_size.clamp(1, MAX_BLOCK_SIZE));
+    HEADER_SIZE + n + blocks + block_capacity(0)
+}
+
+/// `out`'s memory with at least `extra` bytes after `pos`, growing it
+/// (keeping `..pos`, which must be in it already) as needed.
+fn room<B: OutputBuffer + ?Sized>(
+    out: &mut B,
+    pos: usize,
+    extra: usize,
+) -> Result<&mut [u8], InflateError> {
+    while out.as_mut_slice().len() < pos.saturating_add(extra) {
+        out.grow(pos)?;
+    }
+    Ok(out.as_mut_slice())
 }
 
 /// [`compress`] with one block per task on a rayon pool (`opts.threads`: 0
 /// for the global pool, `n` for `n` threads), the CRC-32 computed
 /// alongside. The output is byte-identical to the serial [`compress`].
 pub fn compress_blocks_parallel(input: &[u8], opts: &Options) -> Vec<u8> {
+    into_vec(input, opts, compress_parallel_to)
+}
+
+/// [`compress_blocks_parallel`] into `out`, as [`compress_to`]: the blocks
+/// are coded apart, then copied in.
+fn compress_parallel_to<B: OutputBuffer + ?Sized>(
+    input: &[u8],
+    opts: &Options,
+    out: &mut B,
+) -> Result<usize, InflateError> {
     let o = opts.clamped();
     let work = || {
         rayon::join(
@@ -160,9 +224,16 @@ pub fn compress_blocks_parallel(input: &[u8], opts: &Options) -> Vec<u8> {
                 input
                     .par_chunks(o.block_size)
                     .map(|block| {
-                        let mut v = Vec::with_capacity(block.len() + 8);
+                        let mut v = vec![0; block_capacity(block.len())];
                         let hist = histogram_small(block);
-                        encode_block(block, &hist, o.max_bits, &mut v, &mut SideCount::none());
+                        let n = encode_block_into(
+                            block,
+                            &hist,
+                            o.max_bits,
+                            &mut v,
+                            &mut SideCount::none(),
+                        );
+                        v.truncate(n);
                         v
                     })
                     .collect::<Vec<_>>()
@@ -170,40 +241,59 @@ pub fn compress_blocks_parallel(input: &[u8], opts: &Options) -> Vec<u8> {
         )
     };
     let (crc, blocks) = in_pool(o.threads, work);
-    let total = blocks.iter().map(Vec::len).sum::<usize>();
-    let mut out = Vec::with_capacity(HEADER_SIZE + total);
-    write_header(&mut out, &o, input, crc);
+    let total = HEADER_SIZE + blocks.iter().map(Vec::len).sum::<usize>();
+    let buf = room(out, 0, total)?;
+    write_header(buf, &o, input, crc);
+    let mut pos = HEADER_SIZE;
     for b in &blocks {
-        out.extend_from_slice(b);
+        buf[pos..pos + b.len()].copy_from_slice(b);
+        pos += b.len();
     }
-    out
+    Ok(pos)
 }
 
-fn write_header(out: &mut Vec<u8>, o: &Options, input: &[u8], crc: u32) {
-    out.extend_from_slice(&MAGIC);
-    out.push(VERSION);
-    out.push(0); // flags, reserved
-    out.extend_from_slice(&(o.block_size as u32).to_le_bytes());
-    out.extend_from_slice(&(input.len() as u64).to_le_bytes());
+/// Write the header into `out[..HEADER_SIZE]`.
+fn write_header(out: &mut [u8], o: &Options, input: &[u8], crc: u32) {
     let count = input.len().div_ceil(o.block_size) as u32;
-    out.extend_from_slice(&count.to_le_bytes());
-    out.extend_from_slice(&crc.to_le_bytes());
+    let fields: [&[u8]; 7] = [
+        &MAGIC,
+        &[VERSION],
+        &[0], // flags, reserved
+        &(o.block_size as u32).to_le_bytes(),
+        &(input.len() as u64).to_le_bytes(),
+        &count.to_le_bytes(),
+        &crc.to_le_bytes(),
+    ];
+    let mut at = 0;
+    for f in fields {
+        out[at..at + f.len()].copy_from_slice(f);
+        at += f.len();
+    }
 }
 
-/// Append one block (type byte and payload) coding `block` (non-empty),
-/// whose byte counts are `hist`; `side` counts another block on the way
-/// (see `encode::SideCount`).
-fn encode_block(
+/// Room [`encode_block_into`] needs for a block of `n` bytes: the type
+/// byte, and the raw bytes or, when smaller, the payload size, the code
+/// lengths and a body of fewer than `n` bytes of
+/// streams with its slack.
+fn block_capacity(n: usize) -> usize {
+    1 + n + 4 + MAX_LENGTHS_SIZE + JUMP_TABLE_SIZE + encode::BODY_SLACK
+}
+
+/// Write one block (type byte and payload) coding `block` (non-empty),
+/// whose byte counts are `hist`, at the start of `buf` (at least
+/// [`block_capacity`] bytes); returns its size. `side` counts another
+/// block on the way (see `encode::SideCount`).
+fn encode_block_into(
     block: &[u8],
     hist: &[u32; 256],
     max_bits: u32,
-    out: &mut Vec<u8>,
+    buf: &mut [u8],
     side: &mut SideCount<'_>,
-) {
+) -> usize {
     debug_assert_eq!(hist, &histogram_small(block));
     if hist.iter().filter(|&&c| c != 0).count() == 1 {
-        out.extend_from_slice(&[BLOCK_RLE, block[0]]);
-        return;
+        buf[..2].copy_from_slice(&[BLOCK_RLE, block[0]]);
+        return 2;
     }
     let lens = lengths_for(hist, max_bits);
     let bits: u64 = hist
@@ -214,20 +304,19 @@ fn encode_block(
     // Payload size to within the 0-3 padding bytes of the last 3 streams.
     let estimate = 4 + lengths_size(&lens) + JUMP_TABLE_SIZE + bits.div_ceil(8) as usize;
     if estimate < block.len() {
-        let start = out.len();
-        out.push(BLOCK_HUFFMAN);
-        out.extend_from_slice(&[0; 4]);
-        write_lengths(&lens, out);
-        encode_body(&enc_table(&lens), block, Some(bits), out, side);
-        let payload = out.len() - start - 5;
+        buf[0] = BLOCK_HUFFMAN;
+        let mut pos = 5;
+        pos += write_lengths_into(&lens, &mut buf[pos..]);
+        pos += encode_body_into(&enc_table(&lens), block, &mut buf[pos..], side);
+        let payload = pos - 5;
         if 4 + payload < block.len() {
-            out[start + 1..start + 5].copy_from_slice(&(payload as u32).to_le_bytes());
-            return;
+            buf[1..5].copy_from_slice(&(payload as u32).to_le_bytes());
+            return pos;
         }
-        out.truncate(start);
     }
-    out.push(BLOCK_RAW);
-    out.extend_from_slice(block);
+    buf[0] = BLOCK_RAW;
+    buf[1..1 + block.len()].copy_from_slice(block);
+    1 + block.len()
 }
 
 /// The fields of a stream header.

@@ -382,13 +382,28 @@ fn used_range(lens: &[u8; 256]) -> (usize, usize) {
 
 /// Append the stored form of `lens` (module docs) to `out`.
 pub(crate) fn write_lengths(lens: &[u8; 256], out: &mut Vec<u8>) {
+    let mut buf = [0; MAX_LENGTHS_SIZE];
+    let n = write_lengths_into(lens, &mut buf);
+    out.extend_from_slice(&buf[..n]);
+}
+
+/// Most bytes the stored form of a set of lengths takes.
+pub(crate) const MAX_LENGTHS_SIZE: usize = 2 + 128;
+
+/// Write the stored form of `lens` at the start of `out` (at least
+/// [`MAX_LENGTHS_SIZE`] bytes, or [`lengths_size`]); returns its size.
+pub(crate) fn write_lengths_into(lens: &[u8; 256], out: &mut [u8]) -> usize {
     let (first, count) = used_range(lens);
-    out.push(first as u8);
-    out.push((count - 1) as u8);
-    for pair in lens[first..first + count].chunks(2) {
+    out[0] = first as u8;
+    out[1] = (count - 1) as u8;
+    for (o, pair) in out[2..]
+        .iter_mut()
+        .zip(lens[first..first + count].chunks(2))
+    {
         let hi = pair.get(1).copied().unwrap_or(0);
-        out.push(pair[0] | hi << 4);
+        *o = pair[0] | hi << 4;
     }
+    2 + count.div_ceil(2)
 }
 
 /// Parse a stored table from the start of `bytes`: the lengths and the

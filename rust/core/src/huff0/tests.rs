@@ -130,6 +130,86 @@ fn block_boundaries_and_sizes() {
     }
 }
 
+/// An output that grows `step` bytes at a time (a binding's object grows
+/// in chunks) and, from `fail_after` growths on, refuses (a failed
+/// allocation).
+struct Steps {
+    v: Vec<u8>,
+    step: usize,
+    grows: usize,
+    fail_after: usize,
+}
+
+impl OutputBuffer for Steps {
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.v
+    }
+
+    fn grow(&mut self, keep: usize) -> Result<(), InflateError> {
+        assert!(keep <= self.v.len());
+        if self.grows == self.fail_after {
+            return Err(InflateError::OutputTooSmall {
+                capacity: self.v.len(),
+            });
+        }
+        self.grows += 1;
+        // Scribble on the room past `keep`: what the encoder has not
+        // written yet must not matter.
+        self.v[keep..].fill(0xA5);
+        self.v.resize(self.v.len() + self.step, 0x5A);
+        Ok(())
+    }
+}
+
+#[test]
+fn compress_to_a_growing_output() {
+    let mut data = skewed(300_000, 3);
+    data.extend(text(100_000));
+    data.extend(rng_bytes(70_000, 4));
+    data.extend([9; 5000]);
+    for threads in [1, 2] {
+        for block_size in [1000, MAX_BLOCK_SIZE] {
+            let o = Options {
+                threads,
+                block_size,
+                ..Options::default()
+            };
+            let want = compress(&data, &o);
+            assert!(want.len() <= compress_bound(data.len(), block_size));
+            for step in [1, 777, 64 << 10] {
+                let mut out = Steps {
+                    v: Vec::new(),
+                    step,
+                    grows: 0,
+                    fail_after: usize::MAX,
+                };
+                let n = compress_to(&data, &o, &mut out).unwrap();
+                assert_eq!(out.v[..n], want[..], "threads {threads} step {step}");
+            }
+            // A bound-sized buffer never grows.
+            let mut out = Steps {
+                v: vec![0; compress_bound(data.len(), block_size)],
+                step: 1,
+                grows: 0,
+                fail_after: 0,
+            };
+            let n = compress_to(&data, &o, &mut out).unwrap();
+            assert_eq!(out.v[..n], want[..]);
+            // An output that cannot grow is an error, not a panic.
+            for fail_after in [0, 3] {
+                let mut out = Steps {
+                    v: Vec::new(),
+                    step: 4096,
+                    grows: 0,
+                    fail_after,
+                };
+                assert!(compress_to(&data, &o, &mut out).is_err());
+            }
+        }
+    }
+    assert_eq!(compress(&[], &Options::default()).len(), HEADER_SIZE);
+}
+
 #[test]
 fn parallel_equals_serial() {
     let mut data = skewed(1_000_000, 7);
