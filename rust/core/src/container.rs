@@ -22,7 +22,7 @@
 use crate::checksum::{adler32, crc32};
 use crate::deflate::{Deflater, Flush, Strategy};
 use crate::error::{DeflateError, InflateError};
-use crate::inflate::{Inflater, OutputBuffer, Progress, Status};
+use crate::inflate::{Append, Inflater, OutputBuffer, Progress, Status};
 
 /// Longest FNAME / FCOMMENT kept from a gzip header; longer ones are
 /// truncated (still parsed and checked) so a hostile header cannot make the
@@ -450,14 +450,14 @@ impl Decompressor {
 
     /// Decode from `input`, appending at most `max_out` bytes to `out`.
     /// `consumed` is exact at `StreamEnd` (the first byte after the trailer).
-    pub fn decompress(
+    pub fn decompress<A: Append + ?Sized>(
         &mut self,
         input: &[u8],
-        out: &mut Vec<u8>,
+        out: &mut A,
         max_out: usize,
     ) -> Result<Progress, InflateError> {
         let mut pos = 0;
-        let out_start = out.len();
+        let out_start = out.written();
         loop {
             match self.state {
                 State::Done => {
@@ -467,11 +467,11 @@ impl Decompressor {
                     })
                 }
                 State::Body => {
-                    let room = max_out - (out.len() - out_start);
-                    let before = out.len();
+                    let room = max_out - (out.written() - out_start);
+                    let before = out.written();
                     let p = self.inflater.inflate(&input[pos..], out, room)?;
                     pos += p.consumed;
-                    let new = &out[before..];
+                    let new = out.since(before);
                     self.total_out += new.len() as u64;
                     self.check = update_check(self.format, self.check, new);
                     match p.status {

@@ -27,6 +27,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use scalezip_core::container::{self, Format, GzipHeader};
 use scalezip_core::deflate::{Flush, Strategy};
+use scalezip_core::inflate::{Append, Appender, Progress};
+use scalezip_core::InflateError;
 use std::sync::Mutex;
 
 fn format_from(code: u8) -> PyResult<Format> {
@@ -324,6 +326,42 @@ impl ParallelCompressor {
     }
 }
 
+impl Decompressor {
+    /// Decode `s` (at most `limit` bytes out, about `cap` expected) into a
+    /// new `bytes` object, returned with the decoder's result (the output
+    /// holds what was decoded before an error). A big output is written
+    /// straight into the object (no `Vec` to fault in and copy: half the
+    /// fresh memory); a small one goes through a `Vec`, since the object's
+    /// zeroing ahead of the writer (256 KiB) would cost more than the copy.
+    fn decode_to_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        s: &[u8],
+        cap: usize,
+        limit: usize,
+    ) -> PyResult<(Bound<'py, PyBytes>, Result<Progress, InflateError>)> {
+        if cap < scalezip_core::mem::HUGE_PAGE_MIN {
+            let Ok((out, r)) = with_state_cap(py, &self.inner, s.len(), cap, |d, out| {
+                Ok::<_, std::convert::Infallible>(d.decompress(s, out, limit))
+            });
+            return Ok((PyBytes::new(py, &out), r));
+        }
+        let mut out = bytes_out::BytesOut::new(py, cap)?;
+        let inner = &self.inner;
+        let (n, r) = run(py, s.len(), || {
+            let mut a = Appender::new(&mut out);
+            let r = lock(inner).decompress(s, &mut a, limit);
+            (a.written(), r)
+        });
+        if r.is_err() {
+            if let Some(alloc) = out.take_error() {
+                return Err(alloc);
+            }
+        }
+        Ok((out.finish(py, n)?, r))
+    }
+}
+
 /// Streaming decompressor of one stream (behind `zlib.decompressobj`).
 #[pyclass(module = "scalezip._native", frozen)]
 struct Decompressor {
@@ -361,11 +399,9 @@ impl Decompressor {
         // Room for a typical expansion (DEFLATE rarely passes 4:1 on real
         // data; more grows the buffer), never past the caller's limit.
         let cap = limit.min(s.len().saturating_mul(4) + 64 * 1024);
-        let (out, p) = with_state_cap(py, &self.inner, s.len(), cap, |d, out| {
-            d.decompress(s, out, limit)
-        })
-        .map_err(|e| inflate_err(py, e, "decompressing data"))?;
-        Ok((bytes_out::BytesOut::copy_of(py, &out)?, p.consumed))
+        let (out, r) = self.decode_to_bytes(py, s, cap, limit)?;
+        let p = r.map_err(|e| inflate_err(py, e, "decompressing data"))?;
+        Ok((out, p.consumed))
     }
 
     /// Decode all of `data` with no output limit, as `Decompress.flush()`
@@ -379,15 +415,10 @@ impl Decompressor {
     ) -> PyResult<(Bound<'py, PyBytes>, usize)> {
         let v = ByteView::new(data)?;
         let s = v.as_slice();
-        // On error, `out` already holds what was decoded before it.
         let cap = s.len().saturating_mul(4) + 64 * 1024;
-        let Ok((out, consumed)) = with_state_cap(py, &self.inner, s.len(), cap, |d, out| {
-            Ok::<_, std::convert::Infallible>(
-                d.decompress(s, out, usize::MAX)
-                    .map_or(s.len(), |p| p.consumed),
-            )
-        });
-        Ok((bytes_out::BytesOut::copy_of(py, &out)?, consumed))
+        // On error, the output holds what was decoded before it.
+        let (out, r) = self.decode_to_bytes(py, s, cap, usize::MAX)?;
+        Ok((out, r.map_or(s.len(), |p| p.consumed)))
     }
 
     /// True once the end of the stream (trailer included) was reached.

@@ -53,7 +53,7 @@ pub use error::Huff0Error;
 pub use table::{histogram, Table, DEFAULT_MAX_BITS, MAX_TABLE_BITS, MIN_TABLE_BITS};
 
 use crate::checksum;
-use crate::inflate::OutputBuffer;
+use crate::inflate::{reserve, OutputBuffer};
 use crate::parallel::in_pool;
 use crate::InflateError;
 use encode::{encode_body, encode_body_into, SideCount, JUMP_TABLE_SIZE};
@@ -165,19 +165,19 @@ pub fn compress_to<B: OutputBuffer + ?Sized>(
     if o.threads != 1 && input.len() > o.block_size {
         return compress_parallel_to(input, &o, out);
     }
-    room(out, 0, HEADER_SIZE)?;
+    reserve(out, 0, HEADER_SIZE)?;
     let mut pos = HEADER_SIZE;
     let mut crc = 0;
     let mut chunks = input.chunks(o.block_size).peekable();
     let mut hist = chunks.peek().map_or([0; 256], |b| histogram_small(b));
     while let Some(block) = chunks.next() {
         let mut side = SideCount::new(chunks.peek().copied().unwrap_or(&[]));
-        let buf = room(out, pos, block_capacity(block.len()))?;
+        let buf = reserve(out, pos, block_capacity(block.len()))?;
         pos += encode_block_into(block, &hist, o.max_bits, &mut buf[pos..], &mut side);
         crc = checksum::crc32(crc, block);
         hist = side.counts();
     }
-    write_header(room(out, 0, HEADER_SIZE)?, &o, input, crc);
+    write_header(reserve(out, 0, HEADER_SIZE)?, &o, input, crc);
     Ok(pos)
 }
 
@@ -187,19 +187,6 @@ pub fn compress_to<B: OutputBuffer + ?Sized>(
 pub fn compress_bound(n: usize, block_size: usize) -> usize {
     let blocks = n.div_ceil(block_size.clamp(1, MAX_BLOCK_SIZE));
     HEADER_SIZE + n + blocks + block_capacity(0)
-}
-
-/// `out`'s memory with at least `extra` bytes after `pos`, growing it
-/// (keeping `..pos`, which must be in it already) as needed.
-fn room<B: OutputBuffer + ?Sized>(
-    out: &mut B,
-    pos: usize,
-    extra: usize,
-) -> Result<&mut [u8], InflateError> {
-    while out.as_mut_slice().len() < pos.saturating_add(extra) {
-        out.grow(pos)?;
-    }
-    Ok(out.as_mut_slice())
 }
 
 /// [`compress`] with one block per task on a rayon pool (`opts.threads`: 0
@@ -242,7 +229,7 @@ fn compress_parallel_to<B: OutputBuffer + ?Sized>(
     };
     let (crc, blocks) = in_pool(o.threads, work);
     let total = HEADER_SIZE + blocks.iter().map(Vec::len).sum::<usize>();
-    let buf = room(out, 0, total)?;
+    let buf = reserve(out, 0, total)?;
     write_header(buf, &o, input, crc);
     let mut pos = HEADER_SIZE;
     for b in &blocks {

@@ -155,10 +155,10 @@ impl Inflater {
 
     /// Decode from `input`, appending at most `max_out` bytes to `out`. See
     /// the module documentation for the meaning of the result.
-    pub fn inflate(
+    pub fn inflate<A: Append + ?Sized>(
         &mut self,
         input: &[u8],
-        out: &mut Vec<u8>,
+        out: &mut A,
         max_out: usize,
     ) -> Result<Progress, InflateError> {
         if let Some(e) = &self.error {
@@ -182,8 +182,12 @@ impl Inflater {
             let r = self
                 .dec
                 .run(&mut br, &mut self.window, &mut self.wpos, limit);
-            out.extend_from_slice(&self.window[start..self.wpos]);
+            let appended = out.append(&self.window[start..self.wpos]);
             left -= self.wpos - start;
+            if let Err(e) = appended {
+                self.error = Some(e.clone());
+                return Err(e);
+            }
             match r {
                 Err(e) => {
                     self.error = Some(e.clone());
@@ -282,6 +286,78 @@ impl OutputBuffer for Vec<u8> {
         let grow = self.len().max(64 * 1024);
         self.resize(self.len() + grow, 0);
         Ok(())
+    }
+}
+
+/// `out`'s memory with at least `extra` bytes after `pos`, growing it
+/// (keeping `..pos`, which must be in it already) as needed: for writers
+/// that know how much they are about to write.
+pub fn reserve<B: OutputBuffer + ?Sized>(
+    out: &mut B,
+    pos: usize,
+    extra: usize,
+) -> Result<&mut [u8], InflateError> {
+    while out.as_mut_slice().len() < pos.saturating_add(extra) {
+        out.grow(pos)?;
+    }
+    Ok(out.as_mut_slice())
+}
+
+/// Where the streaming decoders append their output: a `Vec<u8>`, or an
+/// [`Appender`] over any [`OutputBuffer`] (so a binding can stream into
+/// the object it returns rather than into a `Vec` it then copies).
+pub trait Append {
+    /// Bytes appended so far (a `Vec`: its length).
+    fn written(&self) -> usize;
+    /// Append `data`; an error (a failed allocation) ends decoding.
+    fn append(&mut self, data: &[u8]) -> Result<(), InflateError>;
+    /// The bytes appended from position `from` on.
+    fn since(&mut self, from: usize) -> &[u8];
+}
+
+impl Append for Vec<u8> {
+    fn written(&self) -> usize {
+        self.len()
+    }
+
+    fn append(&mut self, data: &[u8]) -> Result<(), InflateError> {
+        self.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn since(&mut self, from: usize) -> &[u8] {
+        &self[from..]
+    }
+}
+
+/// [`Append`] over an [`OutputBuffer`]: `buf.as_mut_slice()[..written]`
+/// is the output, grown through [`OutputBuffer::grow`].
+pub struct Appender<'a, B: OutputBuffer + ?Sized> {
+    buf: &'a mut B,
+    len: usize,
+}
+
+impl<'a, B: OutputBuffer + ?Sized> Appender<'a, B> {
+    /// Appending to `buf` from its start.
+    pub fn new(buf: &'a mut B) -> Self {
+        Appender { buf, len: 0 }
+    }
+}
+
+impl<B: OutputBuffer + ?Sized> Append for Appender<'_, B> {
+    fn written(&self) -> usize {
+        self.len
+    }
+
+    fn append(&mut self, data: &[u8]) -> Result<(), InflateError> {
+        let room = reserve(self.buf, self.len, data.len())?;
+        room[self.len..self.len + data.len()].copy_from_slice(data);
+        self.len += data.len();
+        Ok(())
+    }
+
+    fn since(&mut self, from: usize) -> &[u8] {
+        &self.buf.as_mut_slice()[from..self.len]
     }
 }
 
