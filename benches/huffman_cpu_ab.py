@@ -2,7 +2,8 @@
 process: ``scalezip.huffman.compress(data, threads=1)`` from each package
 directory given, interleaved round by round, process CPU time (less
 disturbed by other load on a shared machine than wall time). Prints the
-median and the best round in MB/s, the size and an MD5 prefix of each
+median and the best round in MB/s, the median of decompressing that output
+(one thread, interleaved the same way), the size and an MD5 prefix of each
 output (equal MD5s: byte-identical output).
 
     python benches/huffman_cpu_ab.py ROUNDS DIR [DIR ...]
@@ -59,20 +60,27 @@ def main() -> None:
     mods = [(d, _ab.load(d, "huffman")) for d in sys.argv[2:]]
     for name, blob in inputs().items():
         times: dict[str, list[float]] = {d: [] for d, _ in mods}
+        dtimes: dict[str, list[float]] = {d: [] for d, _ in mods}
         outs: dict[str, bytes] = {}
         for _ in range(rounds):
             for d, m in mods:
                 t = time.process_time()
                 outs[d] = m.compress(blob, threads=1)
                 times[d].append(time.process_time() - t)
-        for d, m in mods:
+            for d, m in mods:
+                t = time.process_time()
+                back = m.decompress(outs[d], threads=1)
+                dtimes[d].append(time.process_time() - t)
+                if back != blob:
+                    raise SystemExit(f"{d}: {name} does not round-trip")
+        for d, _ in mods:
             c = outs[d]
-            if m.decompress(c) != blob:
-                raise SystemExit(f"{d}: {name} does not round-trip")
             med, best = statistics.median(times[d]), min(times[d])
+            dmed = statistics.median(dtimes[d])
             print(
-                f"{name:11s} {d:28s} median {len(blob) / med / 1e6:6.0f} MB/s  "
-                f"best {len(blob) / best / 1e6:6.0f} MB/s  size {len(c)}  "
+                f"{name:11s} {d:28s} compress median {len(blob) / med / 1e6:5.0f} MB/s  "
+                f"best {len(blob) / best / 1e6:5.0f}  decompress median "
+                f"{len(blob) / dmed / 1e6:5.0f} MB/s  size {len(c)}  "
                 f"md5 {hashlib.md5(c).hexdigest()[:12]}",
                 flush=True,
             )
