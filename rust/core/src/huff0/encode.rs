@@ -51,7 +51,8 @@
 //! memory increments overlap the coding's shifts. `docs/huffman.md` ("How
 //! the encoder is fast") has the figures.
 
-use super::table::{count8, histogram_small, merge4, EncTable, MAX_TABLE_BITS};
+use super::stats::{self, count_half};
+use super::table::{count8, merge4, EncTable, MAX_TABLE_BITS};
 use crate::mem::boxed_array;
 use std::cell::RefCell;
 
@@ -127,13 +128,14 @@ pub(crate) fn encode_body(
     out.truncate(start + n);
 }
 
-/// The byte counts of another block (in the container, the next one),
-/// taken while [`encode_body`] codes this one: the pair loop counts 64
-/// bytes of it per window it codes, so the counting's loads and stores run
-/// alongside the coding's shifts instead of in a pass of their own (the
-/// two share no data, and neither loop alone keeps the core busy).
-/// [`SideCount::counts`] counts whatever the coding loop did not reach
-/// (all of it when the block was not coded with the pair loop).
+/// The statistics of another block (in the container, the next one; see
+/// [`super::stats`]), taken while [`encode_body`] codes this one: the pair
+/// loop counts the counted half of 64 bytes of it per window it codes, so
+/// the counting's loads and stores run alongside the coding's shifts
+/// instead of in a pass of their own (the two share no data, and neither
+/// loop alone keeps the core busy). [`SideCount::counts`] counts whatever
+/// the coding loop did not reach (all of it when the block was not coded
+/// with the pair loop) and checks the other half.
 pub(crate) struct SideCount<'a> {
     data: &'a [u8],
     /// `data[..pos]` is counted in `h`.
@@ -166,13 +168,11 @@ impl<'a> SideCount<'a> {
         part
     }
 
-    /// The byte counts of the whole of `data`.
+    /// The statistics of the whole of `data`: [`super::stats::block_stats`].
     pub(crate) fn counts(&self) -> [u32; 256] {
-        let mut out = merge4(&self.h);
-        for (o, r) in out.iter_mut().zip(histogram_small(&self.data[self.pos..])) {
-            *o += r;
-        }
-        out
+        let mut h = self.h;
+        count_half(&mut h, &self.data[self.pos..]);
+        stats::finish(merge4(&h), self.data)
     }
 }
 
@@ -425,13 +425,16 @@ fn encode_stream_pairs(
         let c: &[u8; WIN_BYTES] = c.try_into().unwrap_or(&[0; WIN_BYTES]);
         if let Some(sc) = sides.next() {
             let sc: &[u8; WIN_BYTES] = sc.try_into().unwrap_or(&[0; WIN_BYTES]);
-            for j in (0..WIN_BYTES).step_by(8) {
+            // The counted half of the side window: its first word of
+            // every 16 bytes (`stats::count_half`), one per two groups.
+            for j in (0..WIN_BYTES).step_by(stats::PERIOD) {
                 group(&c[j..j + 8], &mut acc, &mut n, win, &mut at);
                 let s = &sc[j..j + 8];
                 count8(
                     h,
                     u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]),
                 );
+                group(&c[j + 8..j + 16], &mut acc, &mut n, win, &mut at);
             }
         } else {
             for j in (0..WIN_BYTES).step_by(8) {
@@ -530,7 +533,7 @@ mod tests {
             };
             #[cfg(not(target_arch = "x86_64"))]
             let sizes = encode_streams(&enc, p, data, &mut buf, &mut side);
-            assert_eq!(side.counts(), histogram(other));
+            assert_eq!(side.counts(), stats::block_stats(other));
             buf.truncate(sizes.iter().sum());
             (sizes, buf)
         };
@@ -616,10 +619,9 @@ mod tests {
             assert_eq!(a, &other[..a.len()]);
             assert_eq!(b, &other[a.len()..a.len() + b.len()]);
             // What a stream's window loop does with its part.
-            for &x in a.iter().chain(b) {
-                side.h[usize::from(x) % 4][usize::from(x)] += 1;
-            }
-            assert_eq!(side.counts(), histogram(&other[..n]), "n = {n}");
+            count_half(&mut side.h, a);
+            count_half(&mut side.h, b);
+            assert_eq!(side.counts(), stats::block_stats(&other[..n]), "n = {n}");
         }
     }
 

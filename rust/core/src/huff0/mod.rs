@@ -44,6 +44,7 @@
 pub mod decode;
 pub mod encode;
 pub mod error;
+mod stats;
 pub mod table;
 
 #[cfg(test)]
@@ -58,9 +59,10 @@ use crate::parallel::in_pool;
 use crate::InflateError;
 use encode::{encode_body, encode_body_into, SideCount, JUMP_TABLE_SIZE};
 use rayon::prelude::*;
+use stats::block_stats;
 use table::{
-    check_lengths, enc_table, histogram_small, lengths_for, lengths_size, read_lengths,
-    write_lengths_into, DecTable, MAX_LENGTHS_SIZE,
+    check_lengths, enc_table, lengths_for, lengths_size, read_lengths, write_lengths_into,
+    DecTable, MAX_LENGTHS_SIZE,
 };
 
 /// First bytes of every stream.
@@ -169,7 +171,7 @@ pub fn compress_to<B: OutputBuffer + ?Sized>(
     let mut pos = HEADER_SIZE;
     let mut crc = 0;
     let mut chunks = input.chunks(o.block_size).peekable();
-    let mut hist = chunks.peek().map_or([0; 256], |b| histogram_small(b));
+    let mut hist = chunks.peek().map_or([0; 256], |b| block_stats(b));
     while let Some(block) = chunks.next() {
         let mut side = SideCount::new(chunks.peek().copied().unwrap_or(&[]));
         let buf = reserve(out, pos, block_capacity(block.len()))?;
@@ -185,8 +187,9 @@ pub fn compress_to<B: OutputBuffer + ?Sized>(
 /// in blocks of `block_size` (clamped as [`compress`] does): a buffer of
 /// this size never has to grow.
 pub fn compress_bound(n: usize, block_size: usize) -> usize {
-    let blocks = n.div_ceil(block_size.clamp(1, MAX_BLOCK_SIZE));
-    HEADER_SIZE + n + blocks + block_capacity(0)
+    let block_size = block_size.clamp(1, MAX_BLOCK_SIZE);
+    let blocks = n.div_ceil(block_size);
+    HEADER_SIZE + n + blocks + block_capacity(block_size.min(n))
 }
 
 /// [`compress`] with one block per task on a rayon pool (`opts.threads`: 0
@@ -212,7 +215,7 @@ fn compress_parallel_to<B: OutputBuffer + ?Sized>(
                     .par_chunks(o.block_size)
                     .map(|block| {
                         let mut v = vec![0; block_capacity(block.len())];
-                        let hist = histogram_small(block);
+                        let hist = block_stats(block);
                         let n = encode_block_into(
                             block,
                             &hist,
@@ -259,11 +262,12 @@ fn write_header(out: &mut [u8], o: &Options, input: &[u8], crc: u32) {
 }
 
 /// Room [`encode_block_into`] needs for a block of `n` bytes: the type
-/// byte, and the raw bytes or, when smaller, the payload size, the code
-/// lengths and a body of fewer than `n` bytes of
-/// streams with its slack.
+/// byte, and the raw bytes or the payload size, the code lengths and the
+/// body.
 fn block_capacity(n: usize) -> usize {
-    1 + n + 4 + MAX_LENGTHS_SIZE + JUMP_TABLE_SIZE + encode::BODY_SLACK
+    // The counts may be of half the block, so the body is sized for any
+    // coding of it (`encode::body_capacity` without an exact bit count).
+    1 + 4 + MAX_LENGTHS_SIZE + encode::body_capacity(n, None)
 }
 
 /// Write one block (type byte and payload) coding `block` (non-empty),
@@ -277,18 +281,24 @@ fn encode_block_into(
     buf: &mut [u8],
     side: &mut SideCount<'_>,
 ) -> usize {
-    debug_assert_eq!(hist, &histogram_small(block));
+    debug_assert_eq!(hist, &block_stats(block));
+    // Every byte of the block has a nonzero count: one counted byte value
+    // is the whole block.
     if hist.iter().filter(|&&c| c != 0).count() == 1 {
         buf[..2].copy_from_slice(&[BLOCK_RLE, block[0]]);
         return 2;
     }
     let lens = lengths_for(hist, max_bits);
-    let bits: u64 = hist
+    let (counted, bits) = hist
         .iter()
         .zip(&lens)
-        .map(|(&c, &l)| u64::from(c) * u64::from(l))
-        .sum();
-    // Payload size to within the 0-3 padding bytes of the last 3 streams.
+        .fold((0u64, 0u64), |(n, b), (&c, &l)| {
+            (n + u64::from(c), b + u64::from(c) * u64::from(l))
+        });
+    // Payload size to within the 0-3 padding bytes of the last 3 streams,
+    // when the counts are of the whole block, else as the counted half
+    // predicts (the size coded decides below).
+    let bits = bits * block.len() as u64 / counted.max(1);
     let estimate = 4 + lengths_size(&lens) + JUMP_TABLE_SIZE + bits.div_ceil(8) as usize;
     if estimate < block.len() {
         buf[0] = BLOCK_HUFFMAN;
