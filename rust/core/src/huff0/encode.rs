@@ -425,8 +425,8 @@ fn encode_stream_pairs(
         let c: &[u8; WIN_BYTES] = c.try_into().unwrap_or(&[0; WIN_BYTES]);
         if let Some(sc) = sides.next() {
             let sc: &[u8; WIN_BYTES] = sc.try_into().unwrap_or(&[0; WIN_BYTES]);
-            // The counted half of the side window: its first word of
-            // every 16 bytes (`stats::count_half`), one per two groups.
+            // The counted half of the side window: the first word of
+            // every `stats::PERIOD` bytes (`stats::count_half`).
             for j in (0..WIN_BYTES).step_by(stats::PERIOD) {
                 group(&c[j..j + 8], &mut acc, &mut n, win, &mut at);
                 let s = &sc[j..j + 8];
@@ -434,7 +434,9 @@ fn encode_stream_pairs(
                     h,
                     u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]),
                 );
-                group(&c[j + 8..j + 16], &mut acc, &mut n, win, &mut at);
+                for k in (j + 8..j + stats::PERIOD).step_by(8) {
+                    group(&c[k..k + 8], &mut acc, &mut n, win, &mut at);
+                }
             }
         } else {
             for j in (0..WIN_BYTES).step_by(8) {

@@ -26,6 +26,8 @@ use super::table::{count8, merge4};
 /// Bytes are counted in 8-byte words at the start of every 16 bytes.
 pub(crate) const PERIOD: usize = 16;
 const WORD: usize = 8;
+// The encoder's window loop counts one word per period of whole windows.
+const _: () = assert!(PERIOD % WORD == 0 && 64 % PERIOD == 0);
 
 /// Count the counted half of `data` into `h` (four sub-histograms, as in
 /// [`super::table::histogram_small`]); `data` must start at a block
