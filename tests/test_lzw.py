@@ -430,3 +430,70 @@ def test_gil_released_for_big_inputs(op: str) -> None:
         if max(gaps) < 0.5 * (t1 - t0):
             return
     pytest.fail(f"heartbeat stalled {max(gaps):.3f}s during a {t1 - t0:.3f}s call")
+
+
+# ---------------------------------------------------------------- threads
+
+
+@pytest.fixture(scope="module")
+def two_segments() -> bytes:
+    """Just over one segment: text, a stretch of noise, text."""
+    n = lzw.SEGMENT_SIZE + 300_000
+    return text_bytes(n - 400_000, 3) + seeded_bytes(100_000, 4) + text_bytes(300_000, 5)
+
+
+@pytest.mark.parametrize("bits", [9, 10, 12, 16])
+def test_threads_write_one_stream_every_decoder_reads(two_segments: bytes, bits: int) -> None:
+    data = two_segments
+    z = lzw.compress(data, bits, threads=2)
+    assert z != lzw.compress(data, bits)  # a CLEAR joins the segments
+    assert z[:3] == lzw.compress(b"", bits)[:3]
+    assert lzw.decompress(z) == data
+    for threads in (3, 0):
+        assert lzw.compress(data, bits, threads=threads) == z
+    assert tool_uncompress(z) == data
+    if GZIP:
+        r = _run(["gzip", "-dc"], z)
+        assert r.returncode == 0 and r.stdout == data
+    if bits != 9:  # the PyPI package cannot read max-bits 9 (module docstring)
+        ncompress = pytest.importorskip("ncompress")
+        assert ncompress.decompress(z) == data
+
+
+def test_threads_streaming_matches_one_shot(two_segments: bytes) -> None:
+    data = two_segments
+    c = lzw.LZWCompressor(16, threads=2)
+    rng = random.Random(7)
+    parts, pos = [], 0
+    while pos < len(data):
+        step = rng.choice([1, 1000, 65_536, 3 << 20])
+        parts.append(c.compress(data[pos : pos + step]))
+        pos += step
+    parts.append(c.flush())
+    assert b"".join(parts) == lzw.compress(data, threads=2)
+    with pytest.raises(ValueError):
+        c.flush()
+
+
+def test_threads_on_one_segment_write_the_serial_stream() -> None:
+    data = text_bytes(lzw.SEGMENT_SIZE, 9)
+    assert lzw.compress(data, threads=2) == lzw.compress(data)
+    assert lzw.compress(data[:1000], 12, threads=0) == lzw.compress(data[:1000], 12)
+    assert lzw.compress(b"", threads=2) == lzw.compress(b"")
+
+
+def test_threads_cost_little_ratio(two_segments: bytes) -> None:
+    data = two_segments
+    assert len(lzw.compress(data, threads=2)) < len(lzw.compress(data)) * 1.02
+
+
+def test_threads_bad_arguments() -> None:
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(ValueError):
+            lzw.compress(b"abc", threads=bad)  # type: ignore[arg-type]
+        with pytest.raises(ValueError):
+            lzw.LZWCompressor(threads=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="block mode"):
+        lzw.LZWCompressor(16, block_mode=False, threads=2)
+    with pytest.raises(ValueError):
+        lzw.compress(b"abc", 8, threads=2)

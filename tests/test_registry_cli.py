@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip as std_gzip
 import os
+import shutil
 import subprocess
 import sys
 import zlib as std_zlib
@@ -203,3 +204,25 @@ def test_cli_threads(tmp_path):
     assert std_gzip.decompress((tmp_path / "big.gz").read_bytes()) == src.read_bytes()
     r = cli("compress", "-k", "-c", "zlib", "--threads", "2", str(src))
     assert r.returncode == 1 and b"no multi-threaded encoder" in r.stderr
+
+
+def test_cli_lzw_threads(tmp_path, scalezip):
+    # Two segments on two cores: one .Z stream, the same bytes as the API's,
+    # read back by `decompress` and by Debian's `uncompress` when present.
+    from scalezip import lzw
+
+    src = tmp_path / "big"
+    data = text_bytes(lzw.SEGMENT_SIZE + 100_000, 11)
+    src.write_bytes(data)
+    r = cli("compress", "-k", "-q", "-c", "lzw", "--threads", "2", str(src))
+    assert r.returncode == 0, r.stderr
+    z = (tmp_path / "big.Z").read_bytes()
+    assert z == lzw.compress(data, threads=2) != lzw.compress(data)
+    assert scalezip.compress(data, codec="lzw", threads=2) == z
+    (tmp_path / "big").unlink()
+    r = cli("decompress", "-q", str(tmp_path / "big.Z"))
+    assert r.returncode == 0, r.stderr
+    assert src.read_bytes() == data
+    if shutil.which("uncompress"):
+        u = subprocess.run(["uncompress", "-c"], input=z, capture_output=True, timeout=120)
+        assert u.returncode == 0 and u.stdout == data

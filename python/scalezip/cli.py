@@ -378,8 +378,9 @@ def _parser() -> argparse.ArgumentParser:
                 "--threads",
                 type=int,
                 default=1,
-                help="cores to compress with, 0 = all (gzip: one ordinary gzip member; cm: "
-                "inputs of 8 MiB or more in segments, a model per core)",
+                help="cores to compress with, 0 = all (gzip: one ordinary gzip member; lzw: "
+                "4 MiB segments joined by CLEAR codes; cm: inputs of 8 MiB or more in "
+                "segments, a model per core)",
             )
         else:
             p.add_argument(

@@ -26,8 +26,12 @@ from typing import Any
 
 from . import _native
 from ._errors import LzwError as error
+from ._fileio import check_threads
 
 __all__ = ["error", "compress", "decompress", "LZWCompressor", "LZWDecompressor"]
+
+#: Input bytes per segment when compressing on several threads.
+SEGMENT_SIZE = 4 << 20
 
 #: Default and allowed code widths, as ``compress -b``.
 DEFAULT_MAX_BITS = 16
@@ -35,13 +39,21 @@ MIN_MAX_BITS = 9
 MAX_MAX_BITS = 16
 
 
-def compress(data: Any, max_bits: int = DEFAULT_MAX_BITS) -> bytes:
+def compress(data: Any, max_bits: int = DEFAULT_MAX_BITS, *, threads: int = 1) -> bytes:
     """Compress a bytes-like object into a ``.Z`` stream.
 
     ``max_bits`` (9..16) caps the code width; 16 compresses best. Raises
     :class:`ValueError` for any other value.
+
+    ``threads``: 1 (the default) writes what ``compress`` writes; any other
+    number (0: one per core) cuts the input every :data:`SEGMENT_SIZE` bytes
+    and codes the segments in parallel, each with a dictionary of its own,
+    joined by CLEAR codes: still one ordinary ``.Z`` stream that every
+    decoder reads, about 0.3 % larger, and the same bytes for any thread
+    count other than 1 (an input of one segment comes out as with one
+    thread).
     """
-    return _native.lzw_compress(data, max_bits)
+    return _native.lzw_compress(data, max_bits, check_threads(threads))
 
 
 def decompress(data: Any) -> bytes:
@@ -59,11 +71,14 @@ class LZWCompressor:
     """Incremental ``.Z`` compressor: call :meth:`compress` with pieces of
     input, then :meth:`flush` once. The output is the same however the input
     is split. ``block_mode=False`` writes the old format without CLEAR codes
-    (``compress -C``).
+    (``compress -C``). ``threads`` as in :func:`compress` (block mode only):
+    whole segments are held until a batch of one per thread is in hand.
     """
 
-    def __init__(self, max_bits: int = DEFAULT_MAX_BITS, block_mode: bool = True) -> None:
-        self._c = _native.LzwCompressor(max_bits, block_mode)
+    def __init__(
+        self, max_bits: int = DEFAULT_MAX_BITS, block_mode: bool = True, *, threads: int = 1
+    ) -> None:
+        self._c = _native.LzwCompressor(max_bits, block_mode, check_threads(threads))
 
     def compress(self, data: Any) -> bytes:
         """Compress ``data``; return the compressed bytes that are ready."""

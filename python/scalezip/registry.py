@@ -104,7 +104,7 @@ class Codec:
     ) -> Writer:
         """A writable binary file that compresses into *fileobj*; closing it
         finishes the stream (and leaves *fileobj* open). *threads* other
-        than 1 is accepted by codecs with a multi-core encoder (gzip, cm);
+        than 1 is accepted by codecs with a multi-core encoder (gzip, lzw, cm);
         *size_hint*, the expected input size if known, lets them choose how
         to split it (cm's segments; the output is valid whatever the size)."""
         level = self.check_level(level)
@@ -295,11 +295,14 @@ register(
         levels=(9, 16),
         default_level=16,
         read_by="uncompress / compress -d (ncompress), gzip -d, zcat, 7-Zip",
-        _compress=lambda data, level: lzw.compress(data, max_bits=level),
+        _compress=lambda data, level, **options: lzw.compress(data, max_bits=level, **options),
         _decompress=lzw.decompress,
         _sniff=lambda head: head[:2] == b"\x1f\x9d",
         _writer=lambda f, level: _StreamWriter(
             f, lzw.LZWCompressor(16 if level is None else level)
+        ),
+        _parallel_writer=lambda f, level, threads, size_hint: _StreamWriter(
+            f, lzw.LZWCompressor(16 if level is None else level, threads=threads)
         ),
         # The end of a .Z file is the end of its stream (no marker).
         _reader=lambda f: io.BufferedReader(FlushingReader(f, lzw.LZWDecompressor())),

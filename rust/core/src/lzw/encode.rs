@@ -194,6 +194,33 @@ impl LzwEncoder {
         })
     }
 
+    /// A block-mode encoder for one segment of a multi-core stream
+    /// ([`super::parallel`]): as [`new`](Self::new), but its header counts
+    /// as written (the stream's writer sends it once), so a stream of one
+    /// segment is byte for byte the serial one.
+    pub(crate) fn segment(max_bits: u32) -> Result<Self, LzwError> {
+        let mut e = Self::new(max_bits, true)?;
+        e.header_done = true;
+        e.bytes_out = 3;
+        Ok(e)
+    }
+
+    /// Finish a segment that another follows: the last code, then CLEAR and
+    /// its group's padding, which end on a byte boundary (a group of eight
+    /// `n`-bit codes is `n` bytes), so the next segment's bytes can follow.
+    pub(crate) fn finish_with_clear(&mut self, out: &mut Vec<u8>) -> Result<(), LzwError> {
+        if self.finished {
+            return Err(LzwError::Finished);
+        }
+        if self.ent != NONE {
+            self.w.put_code(self.ent, out);
+        }
+        self.w.clear(out);
+        debug_assert_eq!(self.w.bitcnt, 0, "CLEAR's group ends on a byte boundary");
+        self.finished = true;
+        Ok(())
+    }
+
     /// `max_bits` given to [`new`](Self::new).
     pub fn max_bits(&self) -> u32 {
         self.w.max_bits

@@ -56,11 +56,13 @@
 
 mod decode;
 mod encode;
+mod parallel;
 #[cfg(test)]
 mod tests;
 
 pub use decode::{BufferSink, LzwDecoder, LzwSink};
 pub use encode::LzwEncoder;
+pub use parallel::{compress_parallel, ParallelLzwEncoder, SEGMENT_SIZE};
 
 use crate::inflate;
 use std::fmt;
