@@ -49,9 +49,9 @@ def compress(data: Any, max_bits: int = DEFAULT_MAX_BITS, *, threads: int = 1) -
     number (0: one per core) cuts the input every :data:`SEGMENT_SIZE` bytes
     and codes the segments in parallel, each with a dictionary of its own,
     joined by CLEAR codes: still one ordinary ``.Z`` stream that every
-    decoder reads, about 0.3 % larger, and the same bytes for any thread
-    count other than 1 (an input of one segment comes out as with one
-    thread).
+    decoder reads, within a few tenths of a percent of the serial size (on
+    mixed data often smaller), and the same bytes for any thread count
+    other than 1 (an input of one segment comes out as with one thread).
     """
     return _native.lzw_compress(data, max_bits, check_threads(threads))
 

@@ -149,6 +149,28 @@ fn build_header(lit_lens: &[u8], dist_lens: &[u8]) -> Header {
     }
 }
 
+/// Exact size in bits of the cheapest of a dynamic, a fixed and a stored
+/// block (this one as if the writer stood on a byte boundary: up to 7
+/// bits off) for the symbol counts `lf` (end-of-block included) and `df`,
+/// covering `raw_len` input bytes. Same choice as [`write_block`] makes.
+pub(super) fn block_bits(lf: &[u32; 286], df: &[u32; 30], raw_len: usize) -> u64 {
+    let extra_bits: u64 = (0..29)
+        .map(|i| lf[257 + i] as u64 * LENGTH_EXTRA[i] as u64)
+        .sum::<u64>()
+        + (0..30)
+            .map(|i| df[i] as u64 * DIST_EXTRA[i] as u64)
+            .sum::<u64>();
+    let fixed_bits = 3
+        + cost(lf, &fixed_litlen_lengths()[..286])
+        + cost(df, &fixed_dist_lengths()[..30])
+        + extra_bits;
+    let lit_lens = lengths_from_freqs(lf, 15);
+    let dist_lens = lengths_from_freqs(df, 15);
+    let header = build_header(&lit_lens, &dist_lens);
+    let dyn_bits = 3 + header.bits + cost(lf, &lit_lens) + cost(df, &dist_lens) + extra_bits;
+    dyn_bits.min(fixed_bits).min(stored_cost(0, raw_len))
+}
+
 fn write_header(bw: &mut BitWriter, h: &Header) {
     bw.put((h.hlit - 257) as u64, 5);
     bw.put((h.hdist - 1) as u64, 5);
@@ -303,6 +325,53 @@ mod tests {
                     "pending {pending} len {len}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn block_bits_matches_writer() {
+        // Symbol mixes that make each block kind win: skewed literals with
+        // matches (dynamic), a few symbols (fixed), noise (stored), empty.
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rnd = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let mut cases: Vec<(Sequences, Vec<u8>)> = Vec::new();
+        for kind in 0..4 {
+            let mut seq = Sequences::new(1 << 16);
+            let mut raw = Vec::new();
+            let n = [20_000, 30, 3000, 0][kind];
+            while raw.len() < n {
+                let r = rnd();
+                if kind == 0 && r % 5 == 0 && raw.len() > 300 {
+                    let len = 3 + (r >> 8) as usize % 256;
+                    let dist = 1 + (r >> 20) as usize % raw.len().min(32768);
+                    for _ in 0..len {
+                        raw.push(raw[raw.len() - dist]);
+                    }
+                    seq.matched(len, dist);
+                } else {
+                    let b = match kind {
+                        0 => (r % 7 * (r >> 9) % 40) as u8,
+                        1 => b'a' + (r % 3) as u8,
+                        _ => r as u8,
+                    };
+                    raw.push(b);
+                    seq.literal(b);
+                }
+            }
+            cases.push((seq, raw));
+        }
+        for (seq, raw) in &cases {
+            let mut lf = [0u32; 286];
+            lf.copy_from_slice(&seq.litlen_freq[..286]);
+            lf[END_OF_BLOCK] = 1;
+            let mut bw = BitWriter::new();
+            write_block(&mut bw, seq, Some(raw), true, BlockMode::Best);
+            assert_eq!(bw.bit_len(), block_bits(&lf, &seq.dist_freq, raw.len()));
         }
     }
 

@@ -126,7 +126,7 @@ fn max_block_end(block_start: usize, end: usize, soft_max: usize) -> usize {
 /// (libdeflate's heuristic): with few distinct bytes literals are cheap and
 /// short matches cost more than they save. Shallow searches are capped
 /// lower, since they find fewer long matches to replace the short ones.
-fn choose_min_len(used_literals: usize, depth: u32) -> usize {
+pub(super) fn choose_min_len(used_literals: usize, depth: u32) -> usize {
     #[rustfmt::skip]
     const MIN_LENS: [u8; 80] = [
         9, 9, 9, 9, 9, 9, 8, 8, 7, 7, 6, 6, 6, 6, 6, 6, 5, 5, 5, 5,
