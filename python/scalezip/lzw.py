@@ -71,8 +71,10 @@ class LZWCompressor:
     """Incremental ``.Z`` compressor: call :meth:`compress` with pieces of
     input, then :meth:`flush` once. The output is the same however the input
     is split. ``block_mode=False`` writes the old format without CLEAR codes
-    (``compress -C``). ``threads`` as in :func:`compress` (block mode only):
-    whole segments are held until a batch of one per thread is in hand.
+    (``compress -C``). ``threads`` as in :func:`compress` (block mode only;
+    the same bytes as :func:`compress` with the same ``threads``): input is
+    held until four segments per thread (16 MiB each) and one more byte are
+    in hand, then coded in parallel.
     """
 
     def __init__(
