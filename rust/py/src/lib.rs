@@ -344,7 +344,7 @@ impl Decompressor {
             let Ok((out, r)) = with_state_cap(py, &self.inner, s.len(), cap, |d, out| {
                 Ok::<_, std::convert::Infallible>(d.decompress(s, out, limit))
             });
-            return Ok((PyBytes::new(py, &out), r));
+            return Ok((bytes_out::BytesOut::copy_of(py, &out)?, r));
         }
         let mut out = bytes_out::BytesOut::new(py, cap)?;
         let inner = &self.inner;

@@ -16,16 +16,18 @@
 //!                       (one per quarter of the block)
 //! ```
 //!
-//! Algorithm per block: count the bytes (four interleaved sub-histograms;
-//! the serial encoder counts each block while coding the one before it,
-//! `encode::SideCount`); one distinct byte makes an RLE block; otherwise
-//! build a canonical code
-//! limited to 11 bits (12 on request) with the DEFLATE encoder's builder
-//! ([`crate::huffman::build::lengths_from_freqs`]), and if its exact cost
-//! beats storing the block, code quarter `k` of the block into stream `k`
+//! Algorithm per block: count half its bytes and give a count of 1 to any
+//! byte value only the other half holds (`stats`; four interleaved
+//! sub-histograms; the serial encoder counts each block while coding the
+//! one before it, `encode::SideCount`); one distinct byte makes an RLE
+//! block; otherwise build a canonical code limited to 11 bits (12 on
+//! request) with the DEFLATE encoder's builder
+//! ([`crate::huffman::build::lengths_from_freqs`]), and if its estimated
+//! cost beats storing the block, code quarter `k` of the block into stream `k`
 //! of four LSB-first bit streams ([`encode`]), which the decoder reads with
 //! four independent bit readers in one loop ([`decode`]), up to three bytes
-//! per lookup in a multi-symbol table ([`table`]).
+//! per lookup in a multi-symbol table ([`table`]); a coded block that
+//! comes out no smaller than the raw one is stored raw.
 //!
 //! Why blocks: they bound the decoder's memory and work per unit, let the
 //! code follow a drifting distribution, and are independent, so both
