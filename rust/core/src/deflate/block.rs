@@ -149,17 +149,23 @@ fn build_header(lit_lens: &[u8], dist_lens: &[u8]) -> Header {
     }
 }
 
+/// The extra bits of the lengths and distances counted in `lf` (litlen
+/// symbols) and `df`.
+fn extra_bits(lf: &[u32], df: &[u32; 30]) -> u64 {
+    (0..29)
+        .map(|i| lf[257 + i] as u64 * LENGTH_EXTRA[i] as u64)
+        .sum::<u64>()
+        + (0..30)
+            .map(|i| df[i] as u64 * DIST_EXTRA[i] as u64)
+            .sum::<u64>()
+}
+
 /// Exact size in bits of the cheapest of a dynamic, a fixed and a stored
 /// block (this one as if the writer stood on a byte boundary: up to 7
 /// bits off) for the symbol counts `lf` (end-of-block included) and `df`,
 /// covering `raw_len` input bytes. Same choice as [`write_block`] makes.
 pub(super) fn block_bits(lf: &[u32; 286], df: &[u32; 30], raw_len: usize) -> u64 {
-    let extra_bits: u64 = (0..29)
-        .map(|i| lf[257 + i] as u64 * LENGTH_EXTRA[i] as u64)
-        .sum::<u64>()
-        + (0..30)
-            .map(|i| df[i] as u64 * DIST_EXTRA[i] as u64)
-            .sum::<u64>();
+    let extra_bits = extra_bits(lf, df);
     let fixed_bits = 3
         + cost(lf, &fixed_litlen_lengths()[..286])
         + cost(df, &fixed_dist_lengths()[..30])
@@ -246,12 +252,7 @@ pub fn write_block(
     let mut lf = seq.litlen_freq;
     lf[END_OF_BLOCK] = 1;
     let df = &seq.dist_freq;
-    let extra_bits: u64 = (0..29)
-        .map(|i| lf[257 + i] as u64 * LENGTH_EXTRA[i] as u64)
-        .sum::<u64>()
-        + (0..30)
-            .map(|i| df[i] as u64 * DIST_EXTRA[i] as u64)
-            .sum::<u64>();
+    let extra_bits = extra_bits(&lf, df);
 
     let fixed_lit = fixed_litlen_lengths();
     let fixed_dist = fixed_dist_lengths();
