@@ -46,7 +46,7 @@
 //! ratio (input bytes * 256 / output bytes) with the best seen since the last
 //! CLEAR; when it drops, send CLEAR and start a new dictionary.
 
-use super::{LzwError, BLOCK_MODE, CLEAR, FIRST, INIT_BITS, MAGIC, MAX_MAX_BITS, MIN_MAX_BITS};
+use super::{header_bytes, LzwError, CLEAR, FIRST, INIT_BITS, MAX_MAX_BITS, MIN_MAX_BITS};
 use crate::mem::boxed_array;
 
 /// Input bytes between two ratio checks once the dictionary is full.
@@ -239,8 +239,7 @@ impl LzwEncoder {
     fn header(&mut self, out: &mut Vec<u8>) {
         if !self.header_done {
             self.header_done = true;
-            let flags = self.w.max_bits as u8 | if self.block_mode { BLOCK_MODE } else { 0 };
-            out.extend_from_slice(&[MAGIC[0], MAGIC[1], flags]);
+            out.extend_from_slice(&header_bytes(self.w.max_bits, self.block_mode));
             self.bytes_out += 3;
         }
     }

@@ -77,6 +77,13 @@ pub const MAX_BITS_MASK: u8 = 0x1f;
 pub const MIN_MAX_BITS: u32 = 9;
 pub const MAX_MAX_BITS: u32 = 16;
 
+/// The 3-byte stream header: the magic, then `max_bits` with the block-mode
+/// flag.
+pub(crate) fn header_bytes(max_bits: u32, block_mode: bool) -> [u8; 3] {
+    let flags = max_bits as u8 | if block_mode { BLOCK_MODE } else { 0 };
+    [MAGIC[0], MAGIC[1], flags]
+}
+
 pub(crate) const INIT_BITS: u32 = 9;
 pub(crate) const CLEAR: u32 = 256;
 pub(crate) const FIRST: u32 = 257;

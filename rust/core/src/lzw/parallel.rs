@@ -29,7 +29,7 @@
 //! differently); the one-shot [`compress_parallel`] codes the caller's
 //! buffer in place; each thread's encoder has about 1 MiB of tables.
 use super::encode::LzwEncoder;
-use super::{LzwError, BLOCK_MODE, MAGIC};
+use super::{header_bytes, LzwError};
 use crate::parallel::{in_pool, pool_size};
 use rayon::prelude::*;
 
@@ -124,7 +124,7 @@ impl ParallelLzwEncoder {
     fn header(&mut self, out: &mut Vec<u8>) {
         if !self.header_done {
             self.header_done = true;
-            out.extend_from_slice(&[MAGIC[0], MAGIC[1], self.max_bits as u8 | BLOCK_MODE]);
+            out.extend_from_slice(&header_bytes(self.max_bits, true));
         }
     }
 
@@ -200,7 +200,7 @@ pub(crate) fn compress_parallel_with(
 ) -> Result<Vec<u8>, LzwError> {
     let enc = ParallelLzwEncoder::with_segment(max_bits, threads, segment)?;
     let mut out = crate::mem::huge_vec_with_capacity(input.len() / 2 + 16);
-    out.extend_from_slice(&[MAGIC[0], MAGIC[1], max_bits as u8 | BLOCK_MODE]);
+    out.extend_from_slice(&header_bytes(max_bits, true));
     code_segments(input, max_bits, threads, enc.segment, true, &mut out)?;
     Ok(out)
 }
