@@ -51,7 +51,7 @@
 //! memory increments overlap the coding's shifts. `docs/huffman.md` ("How
 //! the encoder is fast") has the figures.
 
-use super::stats::{self, count_half};
+use super::stats::{self, count_sample};
 use super::table::{count8, merge4, EncTable, MAX_TABLE_BITS};
 use crate::mem::boxed_array;
 use std::cell::RefCell;
@@ -130,12 +130,12 @@ pub(crate) fn encode_body(
 
 /// The statistics of another block (in the container, the next one; see
 /// [`super::stats`]), taken while [`encode_body`] codes this one: the pair
-/// loop counts the counted half of 64 bytes of it per window it codes, so
+/// loop counts the counted word of 64 bytes of it per window it codes, so
 /// the counting's loads and stores run alongside the coding's shifts
 /// instead of in a pass of their own (the two share no data, and neither
 /// loop alone keeps the core busy). [`SideCount::counts`] counts whatever
 /// the coding loop did not reach (all of it when the block was not coded
-/// with the pair loop) and checks the other half.
+/// with the pair loop) and checks the bytes not counted.
 pub(crate) struct SideCount<'a> {
     data: &'a [u8],
     /// `data[..pos]` is counted in `h`.
@@ -171,7 +171,7 @@ impl<'a> SideCount<'a> {
     /// The statistics of the whole of `data`: [`super::stats::block_stats`].
     pub(crate) fn counts(&self) -> [u32; 256] {
         let mut h = self.h;
-        count_half(&mut h, &self.data[self.pos..]);
+        count_sample(&mut h, &self.data[self.pos..]);
         stats::finish(merge4(&h), self.data)
     }
 }
@@ -325,6 +325,8 @@ const WIN_BYTES: usize = K * WIN_GROUPS;
 const WIN: usize = WIN_MASK + 1 + 8;
 const WIN_MASK: usize = 127;
 const _: () = assert!(6 * (WIN_BYTES / 4 - 1) <= WIN_MASK);
+// The pair loop counts one sample word of the side block per window.
+const _: () = assert!(WIN_BYTES == stats::WINDOW);
 
 /// Code `seg` as one stream into `buf` from byte `pos`; returns the end.
 #[inline(always)]
@@ -392,56 +394,52 @@ fn encode_stream_pairs(
         // Eight bytes, four pairs: one flush when their codes take at most
         // 48 bits (nearly always on skewed data, so the branch is well
         // predicted), else one per two pairs.
-        let group = |g: &[u8], acc: &mut u64, n: &mut u64, win: &mut [u8; WIN], at: &mut usize| {
-            // Four 2-byte loads (no shifts to take the pairs apart).
-            let pair = |k: usize| {
-                let p: [u8; 2] = g[k..k + 2].try_into().unwrap_or([0; 2]);
-                pairs[usize::from(u16::from_le_bytes(p))]
-            };
-            let [e1, e2, e3, e4] = [pair(0), pair(2), pair(4), pair(6)];
-            let s3 = e3.wrapping_add(e4);
-            let s2 = e2.wrapping_add(s3);
-            let s1 = e1.wrapping_add(s2);
-            if s1 & 0xFF <= 48 {
-                // As in `encode_stream`; every partial sum is under 64.
-                let t = e4
-                    | e3.wrapping_shr(e4 as u32)
-                    | e2.wrapping_shr(s3 as u32)
-                    | e1.wrapping_shr(s2 as u32);
-                *acc = acc.wrapping_shr(s1 as u32) | t;
-                *n = n.wrapping_add(s1);
-                store_group(win, at, *acc, n);
-            } else {
-                for (e1, e2) in [(e1, e2), (e3, e4)] {
-                    let s = e1.wrapping_add(e2);
-                    *acc = acc.wrapping_shr(s as u32) | (e2 | e1.wrapping_shr(e2 as u32));
-                    *n = n.wrapping_add(s);
+        let group =
+            |g: &[u8; 8], acc: &mut u64, n: &mut u64, win: &mut [u8; WIN], at: &mut usize| {
+                // Four 2-byte loads (no shifts to take the pairs apart).
+                let pair = |k: usize| {
+                    let p: [u8; 2] = g[k..k + 2].try_into().unwrap_or([0; 2]);
+                    pairs[usize::from(u16::from_le_bytes(p))]
+                };
+                let [e1, e2, e3, e4] = [pair(0), pair(2), pair(4), pair(6)];
+                let s3 = e3.wrapping_add(e4);
+                let s2 = e2.wrapping_add(s3);
+                let s1 = e1.wrapping_add(s2);
+                if s1 & 0xFF <= 48 {
+                    // As in `encode_stream`; every partial sum is under 64.
+                    let t = e4
+                        | e3.wrapping_shr(e4 as u32)
+                        | e2.wrapping_shr(s3 as u32)
+                        | e1.wrapping_shr(s2 as u32);
+                    *acc = acc.wrapping_shr(s1 as u32) | t;
+                    *n = n.wrapping_add(s1);
                     store_group(win, at, *acc, n);
+                } else {
+                    for (e1, e2) in [(e1, e2), (e3, e4)] {
+                        let s = e1.wrapping_add(e2);
+                        *acc = acc.wrapping_shr(s as u32) | (e2 | e1.wrapping_shr(e2 as u32));
+                        *n = n.wrapping_add(s);
+                        store_group(win, at, *acc, n);
+                    }
                 }
-            }
-        };
+            };
         // Fixed-size arrays and constant offsets: no iterator state nor
         // bounds check in the loop, whatever the build inlines.
         let c: &[u8; WIN_BYTES] = c.try_into().unwrap_or(&[0; WIN_BYTES]);
+        for j in (0..WIN_BYTES / 2).step_by(8) {
+            let g: &[u8; 8] = c[j..j + 8].try_into().unwrap_or(&[0; 8]);
+            group(g, &mut acc, &mut n, win, &mut at);
+        }
+        // The counted word of the side window (`stats::count_sample`).
         if let Some(sc) = sides.next() {
-            let sc: &[u8; WIN_BYTES] = sc.try_into().unwrap_or(&[0; WIN_BYTES]);
-            // The counted half of the side window: the first word of
-            // every `stats::PERIOD` bytes (`stats::count_half`).
-            for j in (0..WIN_BYTES).step_by(stats::PERIOD) {
-                group(&c[j..j + 8], &mut acc, &mut n, win, &mut at);
-                let s = &sc[j..j + 8];
-                count8(
-                    h,
-                    u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]),
-                );
-                for k in (j + 8..j + stats::PERIOD).step_by(8) {
-                    group(&c[k..k + 8], &mut acc, &mut n, win, &mut at);
-                }
-            }
-        } else {
-            for j in (0..WIN_BYTES).step_by(8) {
-                group(&c[j..j + 8], &mut acc, &mut n, win, &mut at);
-            }
+            count8(
+                h,
+                stats::sample_word(sc.try_into().unwrap_or(&[0; WIN_BYTES])),
+            );
+        }
+        for j in (WIN_BYTES / 2..WIN_BYTES).step_by(8) {
+            let g: &[u8; 8] = c[j..j + 8].try_into().unwrap_or(&[0; 8]);
+            group(g, &mut acc, &mut n, win, &mut at);
         }
         pos += at;
     }
@@ -621,8 +619,8 @@ mod tests {
             assert_eq!(a, &other[..a.len()]);
             assert_eq!(b, &other[a.len()..a.len() + b.len()]);
             // What a stream's window loop does with its part.
-            count_half(&mut side.h, a);
-            count_half(&mut side.h, b);
+            count_sample(&mut side.h, a);
+            count_sample(&mut side.h, b);
             assert_eq!(side.counts(), stats::block_stats(&other[..n]), "n = {n}");
         }
     }

@@ -16,8 +16,8 @@
 //!                       (one per quarter of the block)
 //! ```
 //!
-//! Algorithm per block: count half its bytes and give a count of 1 to any
-//! byte value only the other half holds (`stats`; four interleaved
+//! Algorithm per block: count an eighth of its bytes and give a count of 1
+//! to any byte value only the rest holds (`stats`; four interleaved
 //! sub-histograms; the serial encoder counts each block while coding the
 //! one before it, `encode::SideCount`); one distinct byte makes an RLE
 //! block; otherwise build a canonical code limited to 11 bits (12 on
@@ -267,7 +267,7 @@ fn write_header(out: &mut [u8], o: &Options, input: &[u8], crc: u32) {
 /// byte, and the raw bytes or the payload size, the code lengths and the
 /// body.
 fn block_capacity(n: usize) -> usize {
-    // The counts may be of half the block, so the body is sized for any
+    // The counts are of a sample of the block, so the body is sized for any
     // coding of it (`encode::body_capacity` without an exact bit count).
     1 + 4 + MAX_LENGTHS_SIZE + encode::body_capacity(n, None)
 }
@@ -298,7 +298,7 @@ fn encode_block_into(
             (n + u64::from(c), b + u64::from(c) * u64::from(l))
         });
     // Payload size to within the 0-3 padding bytes of the last 3 streams,
-    // when the counts are of the whole block, else as the counted half
+    // when the counts are of the whole block, else as the counted sample
     // predicts (the size coded decides below).
     let bits = bits * block.len() as u64 / counted.max(1);
     let estimate = 4 + lengths_size(&lens) + JUMP_TABLE_SIZE + bits.div_ceil(8) as usize;
