@@ -561,10 +561,10 @@ def compress(
         (mtime32,) = struct.unpack("<L", struct.pack("<L", int(mtime)))
         if not -1 <= compresslevel <= 12:
             raise zlib.error("Bad compression level")
-        c = _native.ParallelCompressor(
-            2, compresslevel, threads, _BLOCK_SIZE, mtime32, None, 255, _gzip_xfl(compresslevel)
+        # Written straight into the returned bytes: the output is held once.
+        return _native.compress_parallel(
+            data, 2, compresslevel, threads, _BLOCK_SIZE, mtime32, 255, _gzip_xfl(compresslevel)
         )
-        return c.compress(data) + c.finish()
     if mtime == 0:
         # As the stdlib: zlib's own gzip header (OS 3, zlib's XFL rule).
         return zlib.compress(data, level=compresslevel, wbits=31)

@@ -217,9 +217,56 @@ impl Compressor {
         Ok(())
     }
 
+    /// [`Compressor::compress`], handing the output to `sink` piece by
+    /// piece as it is made ([`Deflater::deflate_to`]) instead of appending
+    /// it to a `Vec`: the same bytes, in order. For one-shot compression
+    /// straight into the returned Python `bytes`.
+    pub fn compress_to(
+        &mut self,
+        input: &[u8],
+        flush: Flush,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<(), DeflateError> {
+        if self.trailer_done {
+            if input.is_empty() && flush == Flush::Finish {
+                return Ok(());
+            }
+            return Err(DeflateError::StreamFinished);
+        }
+        if let Some(h) = self.header.take() {
+            sink(&h);
+        }
+        self.check = update_check(self.format, self.check, input);
+        self.total_in += input.len() as u64;
+        self.deflater.deflate_to(input, flush, sink)?;
+        if flush == Flush::Finish {
+            let mut trailer = Vec::with_capacity(8);
+            write_trailer(self.format, self.check, self.total_in, &mut trailer);
+            sink(&trailer);
+            self.trailer_done = true;
+        }
+        Ok(())
+    }
+
     pub fn is_finished(&self) -> bool {
         self.trailer_done
     }
+}
+
+/// An upper bound on the size of a whole stream of `n` input bytes in
+/// `format` with a gzip header of `header_len` bytes (ignored for the other
+/// formats), whatever the level: the encoder never makes a block bigger
+/// than storing it would, and stored blocks cost 5 bytes per 65 535 (here
+/// counted per 16 KiB, a margin for short blocks), plus the end of the last
+/// block and the trailer. For sizing an output buffer that is written once
+/// (only the pages written are ever touched).
+pub fn compress_bound(n: usize, format: Format, header_len: usize) -> usize {
+    let header = match format {
+        Format::Zlib => 6,
+        Format::Gzip => header_len,
+        _ => 0,
+    };
+    n.saturating_add(5 * (n / 16384 + 2) + header + 8 + 64)
 }
 
 /// The header of a new stream (empty for raw) and the initial check value.
@@ -308,24 +355,41 @@ impl ParallelCompressor {
 
     /// Take `input`; append whatever is complete to `out`.
     pub fn compress(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateError> {
-        if self.finished {
-            return Err(DeflateError::StreamFinished);
-        }
-        if let Some(h) = self.header.take() {
-            out.extend_from_slice(&h);
-        }
-        self.total_in += input.len() as u64;
-        self.inner.compress(input, out)
+        self.compress_to(input, &mut |b| out.extend_from_slice(b))
     }
 
     /// End the stream: the last blocks, then the trailer.
     pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), DeflateError> {
+        self.finish_to(&mut |b| out.extend_from_slice(b))
+    }
+
+    /// [`ParallelCompressor::compress`] handing the output to `sink` block
+    /// by block (one-shot compression straight into the Python `bytes`).
+    pub fn compress_to(
+        &mut self,
+        input: &[u8],
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<(), DeflateError> {
+        if self.finished {
+            return Err(DeflateError::StreamFinished);
+        }
+        if let Some(h) = self.header.take() {
+            sink(&h);
+        }
+        self.total_in += input.len() as u64;
+        self.inner.compress_to(input, sink)
+    }
+
+    /// [`ParallelCompressor::finish`] handing the output to `sink`.
+    pub fn finish_to(&mut self, sink: &mut dyn FnMut(&[u8])) -> Result<(), DeflateError> {
         if self.finished {
             return Ok(());
         }
-        self.compress(&[], out)?;
-        self.inner.finish(out)?;
-        write_trailer(self.format, self.inner.check(), self.total_in, out);
+        self.compress_to(&[], sink)?;
+        self.inner.finish_to(sink)?;
+        let mut trailer = Vec::with_capacity(8);
+        write_trailer(self.format, self.inner.check(), self.total_in, &mut trailer);
+        sink(&trailer);
         self.finished = true;
         Ok(())
     }

@@ -207,6 +207,23 @@ impl ParallelDeflater {
     /// Take `input`; compress every block known not to be the last and
     /// append to `out` the output of those completed, in order.
     pub fn compress(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateError> {
+        self.compress_to(input, &mut |b| out.extend_from_slice(b))
+    }
+
+    /// End the stream: compress what is pending as the last block and
+    /// append everything to `out`.
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), DeflateError> {
+        self.finish_to(&mut |b| out.extend_from_slice(b))
+    }
+
+    /// [`Self::compress`], handing each completed block's output to `sink`
+    /// (in order) instead of appending it to a `Vec`: one-shot compression
+    /// into a buffer of the caller's own holds the output once.
+    pub fn compress_to(
+        &mut self,
+        input: &[u8],
+        out: &mut dyn FnMut(&[u8]),
+    ) -> Result<(), DeflateError> {
         if self.finished {
             return Err(DeflateError::StreamFinished);
         }
@@ -234,9 +251,8 @@ impl ParallelDeflater {
         self.write_ready(out, false)
     }
 
-    /// Compress what is pending as the last block, write everything, end
-    /// the stream.
-    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), DeflateError> {
+    /// [`Self::finish`], handing the output to `sink`.
+    pub fn finish_to(&mut self, out: &mut dyn FnMut(&[u8])) -> Result<(), DeflateError> {
         if self.finished {
             return Ok(());
         }
@@ -252,7 +268,7 @@ impl ParallelDeflater {
         &mut self,
         block: Vec<u8>,
         last: bool,
-        out: &mut Vec<u8>,
+        out: &mut dyn FnMut(&[u8]),
     ) -> Result<(), DeflateError> {
         let dict = self.history.clone();
         push_history(&mut self.history, &block);
@@ -274,7 +290,11 @@ impl ParallelDeflater {
     }
 
     /// Compress `data` (whole blocks, none of them the last) in place.
-    fn compress_borrowed(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateError> {
+    fn compress_borrowed(
+        &mut self,
+        data: &[u8],
+        out: &mut dyn FnMut(&[u8]),
+    ) -> Result<(), DeflateError> {
         let history = std::mem::take(&mut self.history);
         let pool = self.pool.take();
         let result = match &pool {
@@ -296,7 +316,7 @@ impl ParallelDeflater {
         &mut self,
         data: &'d [u8],
         history: &[u8],
-        out: &mut Vec<u8>,
+        out: &mut dyn FnMut(&[u8]),
         mut spawn: F,
     ) -> Result<(), DeflateError>
     where
@@ -328,7 +348,7 @@ impl ParallelDeflater {
     /// Append to `out` the blocks at the front of the queue that are done;
     /// wait for the oldest while too many are in flight, or for all when
     /// `all`.
-    fn write_ready(&mut self, out: &mut Vec<u8>, all: bool) -> Result<(), DeflateError> {
+    fn write_ready(&mut self, out: &mut dyn FnMut(&[u8]), all: bool) -> Result<(), DeflateError> {
         let max_in_flight = IN_FLIGHT_PER_THREAD * self.threads;
         while let Some(rx) = self.queue.front() {
             let r = if all || self.queue.len() > max_in_flight {
@@ -348,7 +368,7 @@ impl ParallelDeflater {
                 Ok(b) => b?,
                 Err(panic) => std::panic::resume_unwind(panic),
             };
-            out.extend_from_slice(&block.out);
+            out(&block.out);
             self.check = self.check_kind.combine(self.check, block.check, block.len);
         }
         Ok(())

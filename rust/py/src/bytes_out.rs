@@ -2,7 +2,8 @@
 //! written (with the GIL released: nothing else can see it), then trimmed
 //! with `_PyBytes_Resize`, so big results are never built apart and copied.
 //! Used by DEFLATE decompression (`deflate.rs`, which explains the zeroing
-//! ahead of the decoder), LZW decompression (`lzw.rs`), tensor encoding
+//! ahead of the decoder) and one-shot compression (appended to, not zeroed),
+//! LZW decompression (`lzw.rs`), tensor encoding
 //! (`tensor.rs`) and raw Huffman compression (`huff0.rs`).
 //!
 //! `_PyBytes_Resize` is not in the stable ABI, which is why the extension is
@@ -62,6 +63,13 @@ impl BytesOut {
     /// An uninitialised bytes object of `cap` bytes (at least 1 KiB, so it
     /// is never one of CPython's shared singletons).
     pub(crate) fn new(py: Python<'_>, cap: usize) -> PyResult<Self> {
+        let mut b = BytesOut::new_uninit(py, cap)?;
+        b.zero_ahead();
+        Ok(b)
+    }
+
+    /// [`BytesOut::new`] without the first chunk zeroed.
+    fn new_uninit(py: Python<'_>, cap: usize) -> PyResult<Self> {
         let cap = cap.max(1024);
         let size = ffi::Py_ssize_t::try_from(cap)
             .map_err(|_| pyo3::exceptions::PyMemoryError::new_err(()))?;
@@ -74,15 +82,50 @@ impl BytesOut {
         // SAFETY: `obj` is a live bytes object.
         let data = unsafe { ffi::PyBytes_AsString(obj) }.cast::<u8>();
         advise_huge_pages(data, cap);
-        let mut b = BytesOut {
+        Ok(BytesOut {
             obj,
             data,
             cap,
             init: 0,
             error: None,
-        };
-        b.zero_ahead();
-        Ok(b)
+        })
+    }
+
+    /// An uninitialised bytes object of `cap` bytes for a writer that only
+    /// appends ([`BytesOut::append`]): nothing is zeroed ahead, so only the
+    /// pages actually written are ever touched, and a capacity sized from a
+    /// worst-case bound costs address space, not memory.
+    pub(crate) fn for_appending(py: Python<'_>, cap: usize) -> PyResult<Self> {
+        BytesOut::new_uninit(py, cap)
+    }
+
+    /// Append `src` after the bytes written so far (`data[..init]`), growing
+    /// the object if its capacity was short. On a failed resize the object
+    /// is gone, the exception is kept for [`BytesOut::take_error`] and
+    /// nothing more is written.
+    pub(crate) fn append(&mut self, src: &[u8]) {
+        if self.obj.is_null() {
+            return;
+        }
+        let end = self.init + src.len();
+        if end > self.cap {
+            let new_cap = end.max(self.cap.saturating_add(self.cap / 4));
+            if let Err(e) = self.resize(new_cap) {
+                self.error = Some(e);
+                return;
+            }
+            advise_huge_pages(self.data, self.cap);
+        }
+        // SAFETY: `init + src.len() <= cap`: inside the object's data, which
+        // only this builder can reach; `src` (a Rust slice) cannot overlap
+        // the object.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.data.add(self.init), src.len()) };
+        self.init = end;
+    }
+
+    /// The bytes appended so far.
+    pub(crate) fn len(&self) -> usize {
+        self.init
     }
 
     /// Zero the next chunk, making it visible to the decoder.

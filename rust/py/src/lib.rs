@@ -128,23 +128,8 @@ fn compress<'py>(
     let v = ByteView::new(data)?;
     let s = v.as_slice();
     let header = gzip_header(mtime, None, os, xfl, if level == -1 { 6 } else { level });
-    let out = run(py, s.len(), || {
-        let mut c = container::Compressor::new(
-            fmt,
-            level,
-            window_bits,
-            Strategy::Default,
-            None,
-            Some(&header),
-        )?;
-        // Fresh output pages cost a fault each on first touch: big outputs
-        // are advised to use huge pages, here and in the copy.
-        let mut out = scalezip_core::mem::huge_vec_with_capacity(s.len() / 3 + 64);
-        c.compress(s, Flush::Finish, &mut out)?;
-        Ok(out)
-    })
-    .map_err(|e| deflate_err(py, e))?;
-    bytes_out::BytesOut::copy_of(py, &out)
+    // Straight into the returned bytes: the output is held once (deflate.rs).
+    deflate::compress_to_bytes(py, s, fmt, level, window_bits, &header)
 }
 
 /// Decompress one stream straight into the writable buffer `out`. Returns

@@ -167,6 +167,18 @@ impl BitWriter {
         }
     }
 
+    /// Hand all finished bytes to `sink`, keeping the partial byte and the
+    /// scratch buffer (reused for the next bytes): how the one-shot encoder
+    /// moves output into a buffer of the caller's own as it goes, so that it
+    /// never holds more than a segment's worth here.
+    pub fn drain_with(&mut self, sink: &mut dyn FnMut(&[u8])) {
+        self.flush_word();
+        if self.pos > 0 {
+            sink(&self.out[..self.pos]);
+        }
+        self.pos = 0;
+    }
+
     /// Finished bytes not yet drained.
     pub fn bytes(&self) -> &[u8] {
         &self.out[..self.pos]

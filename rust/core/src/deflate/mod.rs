@@ -190,6 +190,39 @@ impl Deflater {
         flush: Flush,
         out: &mut Vec<u8>,
     ) -> Result<(), DeflateError> {
+        // Write straight into the caller's buffer.
+        self.bw.attach(std::mem::take(out));
+        let r = self.deflate_with(input, flush, &mut |_| {});
+        *out = self.bw.detach();
+        r
+    }
+
+    /// [`Deflater::deflate`], handing the finished bytes to `sink` after
+    /// every segment (every stored block at level 0) and at the end, instead
+    /// of appending them all to a `Vec`: the same bytes, in order, in pieces
+    /// of at most about a segment's output. One-shot compression into a
+    /// buffer that the caller has sized from a bound (the Python `bytes`)
+    /// then holds the output once, not once in a `Vec` and again in the copy.
+    /// The partial last byte stays here until the next call or the finish.
+    pub fn deflate_to(
+        &mut self,
+        input: &[u8],
+        flush: Flush,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<(), DeflateError> {
+        let r = self.deflate_with(input, flush, &mut |bw: &mut BitWriter| bw.drain_with(sink));
+        self.bw.drain_with(sink);
+        r
+    }
+
+    /// The body of [`Deflater::deflate`] and [`Deflater::deflate_to`]:
+    /// `drain` is called on the writer after each segment.
+    fn deflate_with(
+        &mut self,
+        input: &[u8],
+        flush: Flush,
+        drain: &mut impl FnMut(&mut BitWriter),
+    ) -> Result<(), DeflateError> {
         if self.finished {
             return if input.is_empty() && flush == Flush::Finish {
                 Ok(())
@@ -200,12 +233,10 @@ impl Deflater {
         if !input.is_empty() || flush != Flush::None {
             self.started = true;
         }
-        // Write straight into the caller's buffer.
-        self.bw.attach(std::mem::take(out));
         if self.parser.is_none() {
-            self.deflate_stored(input, flush);
+            self.deflate_stored(input, flush, drain);
         } else {
-            self.deflate_lz(input, flush);
+            self.deflate_lz(input, flush, drain);
         }
         match flush {
             Flush::Sync | Flush::Full => {
@@ -221,7 +252,6 @@ impl Deflater {
             }
             Flush::None => {}
         }
-        *out = self.bw.detach();
         Ok(())
     }
 
@@ -230,17 +260,24 @@ impl Deflater {
         self.finished
     }
 
-    fn deflate_stored(&mut self, mut input: &[u8], flush: Flush) {
+    fn deflate_stored(
+        &mut self,
+        mut input: &[u8],
+        flush: Flush,
+        drain: &mut impl FnMut(&mut BitWriter),
+    ) {
         while !input.is_empty() {
             let n = input.len().min(MAX_STORED - self.stored.len());
             if self.stored.is_empty() && n == MAX_STORED {
                 // Whole blocks straight from the input, no copy.
                 write_stored(&mut self.bw, &input[..n], false);
+                drain(&mut self.bw);
             } else {
                 self.stored.extend_from_slice(&input[..n]);
                 if self.stored.len() == MAX_STORED {
                     write_stored(&mut self.bw, &self.stored, false);
                     self.stored.clear();
+                    drain(&mut self.bw);
                 }
             }
             input = &input[n..];
@@ -270,7 +307,7 @@ impl Deflater {
         (offset / SEGMENT as u64 + 1) * SEGMENT as u64
     }
 
-    fn deflate_lz(&mut self, input: &[u8], flush: Flush) {
+    fn deflate_lz(&mut self, input: &[u8], flush: Flush, drain: &mut impl FnMut(&mut BitWriter)) {
         let finish = flush == Flush::Finish;
         let hsize = self.max_dist;
         let mut at = 0;
@@ -304,6 +341,7 @@ impl Deflater {
                     hsize,
                     last,
                 );
+                drain(&mut self.bw);
                 wrote_last |= last;
                 at = end;
                 self.total += len as u64;
@@ -325,6 +363,7 @@ impl Deflater {
             if take == need || (flush != Flush::None && at == input.len()) {
                 let last = finish && at == input.len();
                 self.compress_buf(last);
+                drain(&mut self.bw);
                 wrote_last |= last;
             }
         }
