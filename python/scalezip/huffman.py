@@ -55,10 +55,6 @@ def compress(data: Any, *, block_size: int = BLOCK_SIZE, threads: int | None = N
     carries its own code table (up to 130 bytes). ``threads`` is the number
     of worker threads, ``None`` for all cores; the result is the same for
     any value.
-
-    Inputs up to about 16 MiB are coded into a workspace the calling thread
-    keeps between calls (warm memory: no page faults, at most 16 MiB a
-    thread) and copied into the result; larger ones straight into it.
     """
     if isinstance(block_size, bool) or not isinstance(block_size, int):
         raise TypeError(f"block_size must be an int, got {type(block_size).__name__}")

@@ -15,20 +15,6 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use scalezip_core::huff0::{self, Huff0Error, Options, Table};
-use std::cell::RefCell;
-
-/// Inputs whose compressed bound is at most this are coded into
-/// [`SCRATCH`] and copied out; bigger ones straight into the result.
-const SCRATCH_MAX: usize = 16 << 20;
-
-thread_local! {
-    /// This thread's workspace for compression: kept between calls, its
-    /// pages stay mapped and warm. A result coded straight into a fresh
-    /// `bytes` object sized for the worst case is a fresh `mmap` every
-    /// call, and the kernel's page faults and zeroing of it cost more than
-    /// copying the (exactly sized, so reusable heap) result out.
-    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
 
 /// Compress `data` (any C-contiguous buffer) into a scalezip Huffman
 /// stream. `threads`: 0 = all cores, 1 = the calling thread only.
@@ -49,22 +35,8 @@ fn huffman_compress<'py>(
     opts.validate().map_err(|e| huff_err(py, e))?;
     let v = ByteView::new(data)?;
     let s = v.as_slice();
-    let bound = huff0::compress_bound(s.len(), block_size);
-    if bound <= SCRATCH_MAX {
-        return SCRATCH.with(|cell| {
-            let mut scratch = cell.borrow_mut();
-            let buf = &mut *scratch;
-            let n = run(py, s.len(), || huff0::compress_to(s, &opts, buf))
-                .map_err(|_| pyo3::exceptions::PyMemoryError::new_err(()))?;
-            let bytes = PyBytes::new(py, &scratch[..n]);
-            if scratch.len() > SCRATCH_MAX {
-                *scratch = Vec::new();
-            }
-            Ok(bytes)
-        });
-    }
     // Coded straight into the `bytes` object returned (no copy).
-    let mut out = BytesOut::new(py, bound)?;
+    let mut out = BytesOut::new(py, huff0::compress_bound(s.len(), block_size))?;
     match run(py, s.len(), || huff0::compress_to(s, &opts, &mut out)) {
         Ok(n) => out.finish(py, n),
         // Only a failed resize of the object, which the bound avoids.
