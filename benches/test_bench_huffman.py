@@ -80,7 +80,7 @@ def test_floor_numpy_histogram(benchmark, data) -> None:  # type: ignore[no-unty
 def test_huffman_compress(benchmark, data, threads) -> None:  # type: ignore[no-untyped-def]
     name, blob = data
     out = benchmark.pedantic(
-        huffman.compress, args=(blob,), kwargs={"threads": threads}, rounds=7, warmup_rounds=1
+        huffman.compress, args=(blob,), kwargs={"threads": threads}, rounds=21, warmup_rounds=1
     )
     assert huffman.decompress(out) == blob
     _record(benchmark, name, len(blob), ratio=len(out) / len(blob))
@@ -91,7 +91,7 @@ def test_huffman_decompress(benchmark, data, threads) -> None:  # type: ignore[n
     name, blob = data
     packed = huffman.compress(blob)
     out = benchmark.pedantic(
-        huffman.decompress, args=(packed,), kwargs={"threads": threads}, rounds=7, warmup_rounds=1
+        huffman.decompress, args=(packed,), kwargs={"threads": threads}, rounds=21, warmup_rounds=1
     )
     assert out == blob
     _record(benchmark, name, len(blob))
