@@ -165,6 +165,12 @@ pub struct Compressor {
     trailer_done: bool,
 }
 
+/// Where [`Compressor`] writes: appended to a `Vec`, or handed to a sink.
+enum Out<'a> {
+    Vec(&'a mut Vec<u8>),
+    Sink(&'a mut dyn FnMut(&[u8])),
+}
+
 impl Compressor {
     /// `level`: -1 (default, = 6) or 0..=12; `window_bits`: 9..=15.
     pub fn new(
@@ -198,23 +204,7 @@ impl Compressor {
         flush: Flush,
         out: &mut Vec<u8>,
     ) -> Result<(), DeflateError> {
-        if self.trailer_done {
-            if input.is_empty() && flush == Flush::Finish {
-                return Ok(());
-            }
-            return Err(DeflateError::StreamFinished);
-        }
-        if let Some(h) = self.header.take() {
-            out.extend_from_slice(&h);
-        }
-        self.check = update_check(self.format, self.check, input);
-        self.total_in += input.len() as u64;
-        self.deflater.deflate(input, flush, out)?;
-        if flush == Flush::Finish {
-            write_trailer(self.format, self.check, self.total_in, out);
-            self.trailer_done = true;
-        }
-        Ok(())
+        self.compress_into(input, flush, Out::Vec(out))
     }
 
     /// [`Compressor::compress`], handing the output to `sink` piece by
@@ -227,24 +217,46 @@ impl Compressor {
         flush: Flush,
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<(), DeflateError> {
+        self.compress_into(input, flush, Out::Sink(sink))
+    }
+
+    /// The body of [`Compressor::compress`] and [`Compressor::compress_to`].
+    fn compress_into(
+        &mut self,
+        input: &[u8],
+        flush: Flush,
+        out: Out<'_>,
+    ) -> Result<(), DeflateError> {
         if self.trailer_done {
             if input.is_empty() && flush == Flush::Finish {
                 return Ok(());
             }
             return Err(DeflateError::StreamFinished);
         }
-        if let Some(h) = self.header.take() {
-            sink(&h);
-        }
+        let header = self.header.take();
         self.check = update_check(self.format, self.check, input);
         self.total_in += input.len() as u64;
-        self.deflater.deflate_to(input, flush, sink)?;
+        let mut trailer = Vec::new();
         if flush == Flush::Finish {
-            let mut trailer = Vec::with_capacity(8);
             write_trailer(self.format, self.check, self.total_in, &mut trailer);
-            sink(&trailer);
-            self.trailer_done = true;
         }
+        match out {
+            Out::Vec(v) => {
+                v.extend_from_slice(header.as_deref().unwrap_or(&[]));
+                self.deflater.deflate(input, flush, v)?;
+                v.extend_from_slice(&trailer);
+            }
+            Out::Sink(sink) => {
+                if let Some(h) = &header {
+                    sink(h);
+                }
+                self.deflater.deflate_to(input, flush, sink)?;
+                if !trailer.is_empty() {
+                    sink(&trailer);
+                }
+            }
+        }
+        self.trailer_done = flush == Flush::Finish;
         Ok(())
     }
 

@@ -44,6 +44,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use scalezip_core::container::{self, Format, GzipHeader};
 use scalezip_core::deflate::{Flush, Strategy};
+use scalezip_core::DeflateError;
 
 /// One-shot compression of `s` into a new `bytes` object (see the module
 /// docs): `level` -1 or 0..=12, the gzip `header` used when `format` is
@@ -56,11 +57,7 @@ pub(crate) fn compress_to_bytes<'py>(
     window_bits: i32,
     header: &GzipHeader,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let mut header_bytes = Vec::new();
-    header.write(&mut header_bytes);
-    let cap = container::compress_bound(s.len(), format, header_bytes.len());
-    let mut out = BytesOut::for_appending(py, cap)?;
-    run(py, s.len(), || {
+    stream_into_bytes(py, s.len(), format, header, s.len(), |sink| {
         let mut c = container::Compressor::new(
             format,
             level,
@@ -69,14 +66,8 @@ pub(crate) fn compress_to_bytes<'py>(
             None,
             Some(header),
         )?;
-        c.compress_to(s, Flush::Finish, &mut |b| out.append(b))
+        c.compress_to(s, Flush::Finish, sink)
     })
-    .map_err(|e| deflate_err(py, e))?;
-    if let Some(alloc) = out.take_error() {
-        return Err(alloc);
-    }
-    let n = out.len();
-    out.finish(py, n)
 }
 
 /// One-shot multi-core compression (behind `gzip.compress(threads=N)`):
@@ -101,26 +92,39 @@ fn compress_parallel<'py>(
     let v = ByteView::new(data)?;
     let s = v.as_slice();
     let header = crate::gzip_header(mtime, None, os, xfl, if level == -1 { 6 } else { level });
-    let mut header_bytes = Vec::new();
-    header.write(&mut header_bytes);
     let mut c = container::ParallelCompressor::new(fmt, level, threads, block_size, Some(&header))
         .map_err(|e| deflate_err(py, e))?;
     // Parallel blocks end with a 5-byte sync marker each: in the bound's
-    // margin (5 bytes per 16 KiB) for blocks of 16 KiB and more.
-    let cap = container::compress_bound(s.len(), fmt, header_bytes.len());
-    let mut out = BytesOut::for_appending(py, cap)?;
-    // Always release the GIL: the blocks run on other threads anyway.
-    py.detach(|| {
-        let mut sink = |b: &[u8]| out.append(b);
-        c.compress_to(s, &mut sink)?;
-        c.finish_to(&mut sink)
+    // margin (5 bytes per 16 KiB) for blocks of 16 KiB and more. The GIL is
+    // always released: the blocks run on other threads anyway.
+    stream_into_bytes(py, s.len(), fmt, &header, usize::MAX, |sink| {
+        c.compress_to(s, sink)?;
+        c.finish_to(sink)
     })
-    .map_err(|e| deflate_err(py, e))?;
+}
+
+/// The stream that `write` hands, piece by piece, to its sink, appended to
+/// a new `bytes` object created at [`container::compress_bound`] for `n`
+/// input bytes without zeroing and trimmed at the end (module docs); the
+/// GIL is released while it runs when `release` says so ([`run`]).
+fn stream_into_bytes<'py>(
+    py: Python<'py>,
+    n: usize,
+    format: Format,
+    header: &GzipHeader,
+    release: usize,
+    write: impl Send + FnOnce(&mut dyn FnMut(&[u8])) -> Result<(), DeflateError>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let mut header_bytes = Vec::new();
+    header.write(&mut header_bytes);
+    let cap = container::compress_bound(n, format, header_bytes.len());
+    let mut out = BytesOut::for_appending(py, cap)?;
+    run(py, release, || write(&mut |b| out.append(b))).map_err(|e| deflate_err(py, e))?;
     if let Some(alloc) = out.take_error() {
         return Err(alloc);
     }
-    let n = out.len();
-    out.finish(py, n)
+    let len = out.len();
+    out.finish(py, len)
 }
 
 /// One-shot decompression of one stream. Returns `(data, consumed)` where
