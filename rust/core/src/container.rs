@@ -1219,4 +1219,46 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn compress_bound_holds_for_incompressible_input_and_sink_equals_vec() {
+        // Pseudo-random bytes: every level falls back to stored or nearly
+        // stored blocks, the worst case the bound is for. The sink path
+        // gives the same bytes as the Vec path.
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let data: Vec<u8> = (0..300_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect();
+        let header = GzipHeader::default();
+        let mut hb = Vec::new();
+        header.write(&mut hb);
+        for n in [0, 1, 100, 16_383, 16_384, 65_535, 65_536, 70_000, 300_000] {
+            for level in [0, 1, 4, 6, 9, 10, 12] {
+                for format in [Format::Raw, Format::Zlib, Format::Gzip] {
+                    let new = || {
+                        let h = (format == Format::Gzip).then_some(&header);
+                        Compressor::new(format, level, 15, Strategy::Default, None, h).unwrap()
+                    };
+                    let mut v = Vec::new();
+                    new().compress(&data[..n], Flush::Finish, &mut v).unwrap();
+                    let mut w = Vec::new();
+                    new()
+                        .compress_to(&data[..n], Flush::Finish, &mut |b| w.extend_from_slice(b))
+                        .unwrap();
+                    assert_eq!(v, w, "n {n} level {level} {format:?}");
+                    let bound = compress_bound(n, format, hb.len());
+                    assert!(
+                        v.len() <= bound,
+                        "n {n} level {level} {format:?}: {} > {bound}",
+                        v.len()
+                    );
+                }
+            }
+        }
+    }
 }
