@@ -61,15 +61,19 @@ unsafe impl Send for BytesOut {}
 
 impl BytesOut {
     /// An uninitialised bytes object of `cap` bytes (at least 1 KiB, so it
-    /// is never one of CPython's shared singletons).
+    /// is never one of CPython's shared singletons), its first chunk zeroed
+    /// for a writer that sees it as a slice ([`OutputBuffer`]).
     pub(crate) fn new(py: Python<'_>, cap: usize) -> PyResult<Self> {
-        let mut b = BytesOut::new_uninit(py, cap)?;
+        let mut b = BytesOut::for_appending(py, cap)?;
         b.zero_ahead();
         Ok(b)
     }
 
-    /// [`BytesOut::new`] without the first chunk zeroed.
-    fn new_uninit(py: Python<'_>, cap: usize) -> PyResult<Self> {
+    /// [`BytesOut::new`] for a writer that only appends
+    /// ([`BytesOut::append`]): nothing is zeroed ahead, so only the pages
+    /// actually written are ever touched, and a capacity sized from a
+    /// worst-case bound costs address space, not memory.
+    pub(crate) fn for_appending(py: Python<'_>, cap: usize) -> PyResult<Self> {
         let cap = cap.max(1024);
         let size = ffi::Py_ssize_t::try_from(cap)
             .map_err(|_| pyo3::exceptions::PyMemoryError::new_err(()))?;
@@ -89,14 +93,6 @@ impl BytesOut {
             init: 0,
             error: None,
         })
-    }
-
-    /// An uninitialised bytes object of `cap` bytes for a writer that only
-    /// appends ([`BytesOut::append`]): nothing is zeroed ahead, so only the
-    /// pages actually written are ever touched, and a capacity sized from a
-    /// worst-case bound costs address space, not memory.
-    pub(crate) fn for_appending(py: Python<'_>, cap: usize) -> PyResult<Self> {
-        BytesOut::new_uninit(py, cap)
     }
 
     /// Append `src` after the bytes written so far (`data[..init]`), growing

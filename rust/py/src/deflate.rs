@@ -91,7 +91,7 @@ fn compress_parallel<'py>(
     let fmt = format_from(format)?;
     let v = ByteView::new(data)?;
     let s = v.as_slice();
-    let header = crate::gzip_header(mtime, None, os, xfl, if level == -1 { 6 } else { level });
+    let header = crate::gzip_header(mtime, None, os, xfl, level);
     let mut c = container::ParallelCompressor::new(fmt, level, threads, block_size, Some(&header))
         .map_err(|e| deflate_err(py, e))?;
     // Parallel blocks end with a 5-byte sync marker each: in the bound's

@@ -101,7 +101,8 @@ fn gzip_header(
     xfl: Option<u8>,
     level: i32,
 ) -> GzipHeader {
-    let mut h = GzipHeader::for_level(level, mtime);
+    // -1: zlib's default level, 6.
+    let mut h = GzipHeader::for_level(if level == -1 { 6 } else { level }, mtime);
     h.os = os;
     h.filename = filename;
     if let Some(x) = xfl {
@@ -127,7 +128,7 @@ fn compress<'py>(
     let fmt = format_from(format)?;
     let v = ByteView::new(data)?;
     let s = v.as_slice();
-    let header = gzip_header(mtime, None, os, xfl, if level == -1 { 6 } else { level });
+    let header = gzip_header(mtime, None, os, xfl, level);
     // Straight into the returned bytes: the output is held once (deflate.rs).
     deflate::compress_to_bytes(py, s, fmt, level, window_bits, &header)
 }
@@ -179,13 +180,7 @@ impl Compressor {
     ) -> PyResult<Self> {
         let fmt = format_from(format)?;
         let dict = zdict.map(ByteView::new).transpose()?;
-        let header = gzip_header(
-            mtime,
-            filename,
-            os,
-            xfl,
-            if level == -1 { 6 } else { level },
-        );
+        let header = gzip_header(mtime, filename, os, xfl, level);
         let inner = container::Compressor::new(
             fmt,
             level,
@@ -268,13 +263,7 @@ impl ParallelCompressor {
         xfl: Option<u8>,
     ) -> PyResult<Self> {
         let fmt = format_from(format)?;
-        let header = gzip_header(
-            mtime,
-            filename,
-            os,
-            xfl,
-            if level == -1 { 6 } else { level },
-        );
+        let header = gzip_header(mtime, filename, os, xfl, level);
         let inner =
             container::ParallelCompressor::new(fmt, level, threads, block_size, Some(&header))
                 .map_err(|e| deflate_err(py, e))?;

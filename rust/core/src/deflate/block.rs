@@ -160,6 +160,16 @@ fn extra_bits(lf: &[u32], df: &[u32; 30]) -> u64 {
             .sum::<u64>()
 }
 
+/// The symbol counts of `seq` as one block: its litlen counts with the
+/// end-of-block symbol counted once, and its distance counts (what
+/// [`block_bits`] takes).
+pub(super) fn block_freqs(seq: &Sequences) -> ([u32; 286], [u32; 30]) {
+    let mut lf = [0u32; 286];
+    lf.copy_from_slice(&seq.litlen_freq[..286]);
+    lf[END_OF_BLOCK] = 1;
+    (lf, seq.dist_freq)
+}
+
 /// Exact size in bits of the cheapest of a dynamic, a fixed and a stored
 /// block (this one as if the writer stood on a byte boundary: up to 7
 /// bits off) for the symbol counts `lf` (end-of-block included) and `df`,
@@ -367,12 +377,10 @@ mod tests {
             cases.push((seq, raw));
         }
         for (seq, raw) in &cases {
-            let mut lf = [0u32; 286];
-            lf.copy_from_slice(&seq.litlen_freq[..286]);
-            lf[END_OF_BLOCK] = 1;
+            let (lf, df) = block_freqs(seq);
             let mut bw = BitWriter::new();
             write_block(&mut bw, seq, Some(raw), true, BlockMode::Best);
-            assert_eq!(bw.bit_len(), block_bits(&lf, &seq.dist_freq, raw.len()));
+            assert_eq!(bw.bit_len(), block_bits(&lf, &df, raw.len()));
         }
     }
 

@@ -59,7 +59,7 @@
 //! items (at most 4 bytes per byte of `MAX_JOINED`), whatever the input
 //! size.
 
-use super::block::block_bits;
+use super::block::{block_bits, block_freqs};
 use super::bt_matchfinder::{BtMatchFinder, MAX_DIST as BT_MAX_DIST, MIN_LOOKAHEAD, WINDOW};
 use super::parse::{choose_min_len, distinct_bytes};
 use crate::huffman::build::lengths_from_freqs;
@@ -417,22 +417,15 @@ impl NearOptimal {
     /// included), than two; otherwise the pending block is emitted and this
     /// one becomes pending. Both parses are kept as they are.
     fn join_or_emit(&mut self, start: usize, emit: &mut dyn FnMut(&Sequences, usize, usize)) {
-        let freqs = |seq: &Sequences| {
-            let mut lf = [0u32; 286];
-            lf.copy_from_slice(&seq.litlen_freq[..286]);
-            lf[END_OF_BLOCK] = 1;
-            (lf, seq.dist_freq)
-        };
-        let (lf, df) = freqs(&self.seq);
+        let (lf, df) = block_freqs(&self.seq);
         let seq_bits = block_bits(&lf, &df, self.seq.raw_len);
         if !self.pending.is_empty() {
-            let (mut jl, mut jd) = freqs(&self.pending);
-            for (a, &b) in jl.iter_mut().zip(&lf).take(END_OF_BLOCK) {
+            let (mut jl, mut jd) = block_freqs(&self.pending);
+            for (a, &b) in jl.iter_mut().zip(&lf) {
                 *a += b;
             }
-            for (a, &b) in jl.iter_mut().zip(&lf).skip(END_OF_BLOCK + 1) {
-                *a += b;
-            }
+            // One end-of-block symbol for the joined block.
+            jl[END_OF_BLOCK] = 1;
             for (a, &b) in jd.iter_mut().zip(&df) {
                 *a += b;
             }
@@ -909,14 +902,8 @@ mod tests {
 
     /// Exact size of `seq` as one block, and its symbol counts.
     fn seq_bits(seq: &Sequences) -> (u64, [u32; 286], [u32; 30]) {
-        let mut lf = [0u32; 286];
-        lf.copy_from_slice(&seq.litlen_freq[..286]);
-        lf[END_OF_BLOCK] = 1;
-        (
-            block_bits(&lf, &seq.dist_freq, seq.raw_len),
-            lf,
-            seq.dist_freq,
-        )
+        let (lf, df) = block_freqs(seq);
+        (block_bits(&lf, &df, seq.raw_len), lf, df)
     }
 
     #[test]
