@@ -118,6 +118,32 @@ def test_deterministic_and_parallel_equals_serial() -> None:
         assert huffman.decompress(serial, threads=t) == data
 
 
+def test_serial_calls_of_any_size_and_from_threads() -> None:
+    # One-thread compression codes into a per-thread workspace kept between
+    # calls (inputs up to 16 MiB) or straight into the result (larger):
+    # the bytes must not depend on the path, on what an earlier call left
+    # in the workspace, nor on which Python thread calls.
+    from concurrent.futures import ThreadPoolExecutor
+
+    big = geometric(3 << 20, 15)
+    sizes = [len(big), 10, 0, BLOCK + 3, 5000, len(big) - 1, 1]
+    want = {n: huffman.compress(big[:n], threads=2) for n in sizes}
+    for n in sizes:
+        got = huffman.compress(big[:n], threads=1)
+        assert got == want[n], n
+        assert huffman.decompress(got) == big[:n]
+    incompressible = seeded_bytes(9 << 20, 16)  # the workspace outgrows what is kept
+    blob = huffman.compress(incompressible, threads=1)
+    assert blob == huffman.compress(incompressible, threads=2)
+    assert huffman.decompress(blob) == incompressible
+    assert huffman.compress(big, threads=1) == want[len(big)]
+    huge = big * 6  # over 16 MiB: coded straight into the result
+    assert huffman.compress(huge, threads=1) == huffman.compress(huge, threads=2)
+    with ThreadPoolExecutor(4) as ex:
+        outs = list(ex.map(lambda n: huffman.compress(big[:n], threads=1), sizes * 3))
+    assert outs == [want[n] for n in sizes * 3]
+
+
 def test_arguments_are_checked() -> None:
     for bad in (0, -1, BLOCK + 1):
         with pytest.raises(ValueError, match="block_size"):

@@ -3,10 +3,12 @@
 //! Same pattern as the zlib bindings: borrow the input buffer, check the
 //! arguments, release the GIL around the Rust work for inputs over 4 KiB,
 //! and raise `scalezip._errors.HuffmanError` (looked up once) for bad data.
-//! Compression codes straight into the `bytes` object it returns (sized
-//! for the worst case, then trimmed); decompression knows its output size
-//! from the stream header, so it decodes straight into the new `bytes`
-//! object: no intermediate copy either way.
+//! Compression on one thread codes into a workspace the thread keeps
+//! between calls and copies the exact result out ([`WORKSPACE`]); larger
+//! or multi-threaded jobs code straight into the `bytes` object returned
+//! (sized for the worst case, then trimmed). Decompression knows its output
+//! size from the stream header, so it decodes straight into the new `bytes`
+//! object.
 use crate::buffer::ByteView;
 use crate::bytes_out::BytesOut;
 use crate::errors::huff_err;
@@ -15,6 +17,27 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use scalezip_core::huff0::{self, Huff0Error, Options, Table};
+use std::cell::RefCell;
+
+/// Inputs of at most this many bytes, compressed on the calling thread
+/// alone, are coded into its [`WORKSPACE`].
+const WORKSPACE_MAX_INPUT: usize = 16 << 20;
+
+/// The workspace is kept after a call while its capacity is at most this
+/// (enough for the output of about 20 MiB of skewed bytes); a bigger one
+/// is freed.
+const WORKSPACE_KEEP: usize = 8 << 20;
+
+thread_local! {
+    /// Where this thread codes a serial compression before copying the
+    /// exact result into the `bytes` it returns. A `bytes` object sized
+    /// for the worst case (1.5x the input) is a fresh `mmap` on every call,
+    /// whose page faults and kernel zeroing cost 10-20 % of the call; the
+    /// workspace's pages stay mapped and warm, and an exactly sized result
+    /// is memory the allocator hands back call after call. The copy costs
+    /// a few percent (`docs/huffman.md` has the figures).
+    static WORKSPACE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
 
 /// Compress `data` (any C-contiguous buffer) into a scalezip Huffman
 /// stream. `threads`: 0 = all cores, 1 = the calling thread only.
@@ -35,6 +58,24 @@ fn huffman_compress<'py>(
     opts.validate().map_err(|e| huff_err(py, e))?;
     let v = ByteView::new(data)?;
     let s = v.as_slice();
+    if s.len() <= WORKSPACE_MAX_INPUT && opts.is_serial_for(s.len()) {
+        let done = WORKSPACE.with(|cell| {
+            // Not re-entered on one thread (no Python code runs inside);
+            // if it ever were, the direct path below serves.
+            let mut ws = cell.try_borrow_mut().ok()?;
+            let buf = &mut *ws;
+            let result = run(py, s.len(), || huff0::compress_to(s, &opts, buf))
+                .map(|n| PyBytes::new(py, &buf[..n]))
+                .map_err(|_| pyo3::exceptions::PyMemoryError::new_err(()));
+            if buf.capacity() > WORKSPACE_KEEP {
+                *buf = Vec::new();
+            }
+            Some(result)
+        });
+        if let Some(result) = done {
+            return result;
+        }
+    }
     // Coded straight into the `bytes` object returned (no copy).
     let mut out = BytesOut::new(py, huff0::compress_bound(s.len(), block_size))?;
     match run(py, s.len(), || huff0::compress_to(s, &opts, &mut out)) {

@@ -129,6 +129,14 @@ impl Options {
             threads: self.threads,
         }
     }
+
+    /// Whether compressing `n` bytes runs on the calling thread alone
+    /// (one thread asked for, or a single block), so that the output is
+    /// written in order, block after block, into the buffer given.
+    pub fn is_serial_for(&self, n: usize) -> bool {
+        let o = self.clamped();
+        o.threads == 1 || n <= o.block_size
+    }
 }
 
 /// Compress `input` into a scalezip Huffman stream. Cannot fail: options
@@ -166,7 +174,7 @@ pub fn compress_to<B: OutputBuffer + ?Sized>(
     out: &mut B,
 ) -> Result<usize, InflateError> {
     let o = opts.clamped();
-    if o.threads != 1 && input.len() > o.block_size {
+    if !o.is_serial_for(input.len()) {
         return compress_parallel_to(input, &o, out);
     }
     reserve(out, 0, HEADER_SIZE)?;
