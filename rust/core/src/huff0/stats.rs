@@ -241,7 +241,7 @@ mod tests {
     proptest! {
         #[test]
         fn avx2_and_generic_agree(
-            data in prop::collection::vec(prop_oneof![0u8..8, any::<u8>()], 0..300),
+            data in prop::collection::vec(prop_oneof![0u8..8, any::<u8>()], 0..700),
             set in prop::collection::vec(any::<u8>(), 0..40),
         ) {
             let mut counts = [0u32; 256];
@@ -265,14 +265,14 @@ mod tests {
     #[test]
     fn every_byte_value_in_every_lane() {
         // Each of the 256 values missing from an otherwise full set, at
-        // several positions of a 32-byte chunk and in the tail.
+        // several positions of several 32-byte chunks and in the tail.
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") {
             for missing in 0..=255u8 {
                 let mut counts = [5u32; 256];
                 counts[usize::from(missing)] = 0;
-                for at in [0, 7, 16, 31, 40, 70] {
-                    let mut data: Vec<u8> = (0..72u32).map(|i| (i * 37 % 256) as u8).collect();
+                for at in [0, 7, 16, 31, 40, 70, 100, 127, 161, 255, 290] {
+                    let mut data: Vec<u8> = (0..300u32).map(|i| (i * 37 % 256) as u8).collect();
                     for d in &mut data {
                         if *d == missing {
                             *d = missing.wrapping_add(1);
