@@ -5,8 +5,9 @@
 //! and raise `scalezip._errors.HuffmanError` (looked up once) for bad data.
 //! Compression on one thread codes into a workspace the thread keeps
 //! between calls and copies the exact result out ([`WORKSPACE`]); larger
-//! or multi-threaded jobs code straight into the `bytes` object returned
-//! (sized for the worst case, then trimmed). Decompression knows its output
+//! inputs code straight into the `bytes` object returned (sized for the
+//! worst case, then trimmed); on several threads the blocks are coded apart
+//! and copied into a result of the exact size. Decompression knows its output
 //! size from the stream header, so it decodes straight into the new `bytes`
 //! object.
 use crate::buffer::ByteView;
@@ -58,7 +59,18 @@ fn huffman_compress<'py>(
     opts.validate().map_err(|e| huff_err(py, e))?;
     let v = ByteView::new(data)?;
     let s = v.as_slice();
-    if s.len() <= WORKSPACE_MAX_INPUT && opts.is_serial_for(s.len()) {
+    if !opts.is_serial_for(s.len()) {
+        // Blocks coded apart on the pool, then copied into a result of the
+        // exact size (memory the allocator hands back call after call).
+        let parts = run(py, s.len(), || huff0::compress_parts(s, &opts));
+        let mut out = BytesOut::for_appending(py, parts.len())?;
+        out.append(&parts.header);
+        for b in &parts.blocks {
+            out.append(b);
+        }
+        return out.finish(py, parts.len());
+    }
+    if s.len() <= WORKSPACE_MAX_INPUT {
         let done = WORKSPACE.with(|cell| {
             // Not re-entered on one thread (no Python code runs inside);
             // if it ever were, the direct path below serves.

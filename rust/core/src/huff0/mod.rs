@@ -209,43 +209,88 @@ pub fn compress_blocks_parallel(input: &[u8], opts: &Options) -> Vec<u8> {
     into_vec(input, opts, compress_parallel_to)
 }
 
+thread_local! {
+    /// A worker's room to code one block in (up to [`block_capacity`] of
+    /// the largest block, 193 KiB), kept between blocks and calls: a
+    /// zeroed buffer that size per block was a fresh allocation (and a
+    /// `memset` of 1.5x the input) each time. The block is then copied out
+    /// at its exact size.
+    static BLOCK_SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A stream compressed in parallel, in parts: the header, then each
+/// block's bytes ([`compress_parts`]).
+pub struct Parts {
+    pub header: [u8; HEADER_SIZE],
+    pub blocks: Vec<Vec<u8>>,
+}
+
+impl Parts {
+    /// The stream's size: the parts' sizes summed.
+    pub fn len(&self) -> usize {
+        HEADER_SIZE + self.blocks.iter().map(Vec::len).sum::<usize>()
+    }
+
+    /// Never: a stream has at least its header.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// The stream [`compress_blocks_parallel`] writes, as its parts, so that a
+/// caller can put them into memory of the exact size (the Python binding
+/// into the `bytes` object it returns). Each block is coded, and its
+/// CRC-32 taken, by one task on a rayon pool (`opts.threads`, as there),
+/// while it is in that core's cache.
+pub fn compress_parts(input: &[u8], opts: &Options) -> Parts {
+    let o = opts.clamped();
+    let work = || {
+        input
+            .par_chunks(o.block_size)
+            .map(|block| {
+                let bytes = BLOCK_SCRATCH.with(|cell| {
+                    let mut scratch = cell.borrow_mut();
+                    let cap = block_capacity(block.len());
+                    if scratch.len() < cap {
+                        scratch.resize(cap, 0);
+                    }
+                    let hist = block_stats(block);
+                    let n = encode_block_into(
+                        block,
+                        &hist,
+                        o.max_bits,
+                        &mut scratch,
+                        &mut SideCount::none(),
+                    );
+                    scratch[..n].to_vec()
+                });
+                (checksum::crc32(0, block), bytes)
+            })
+            .collect::<Vec<_>>()
+    };
+    let coded = in_pool(o.threads, work);
+    let mut crc = 0;
+    let mut blocks = Vec::with_capacity(coded.len());
+    for ((c, bytes), block) in coded.into_iter().zip(input.chunks(o.block_size)) {
+        crc = checksum::crc32_combine(crc, c, block.len() as u64);
+        blocks.push(bytes);
+    }
+    let mut header = [0; HEADER_SIZE];
+    write_header(&mut header, &o, input, crc);
+    Parts { header, blocks }
+}
+
 /// [`compress_blocks_parallel`] into `out`, as [`compress_to`]: the blocks
-/// are coded apart, then copied in.
+/// are coded apart ([`compress_parts`]), then copied in.
 fn compress_parallel_to<B: OutputBuffer + ?Sized>(
     input: &[u8],
     opts: &Options,
     out: &mut B,
 ) -> Result<usize, InflateError> {
-    let o = opts.clamped();
-    let work = || {
-        rayon::join(
-            || checksum::crc32(0, input),
-            || {
-                input
-                    .par_chunks(o.block_size)
-                    .map(|block| {
-                        let mut v = vec![0; block_capacity(block.len())];
-                        let hist = block_stats(block);
-                        let n = encode_block_into(
-                            block,
-                            &hist,
-                            o.max_bits,
-                            &mut v,
-                            &mut SideCount::none(),
-                        );
-                        v.truncate(n);
-                        v
-                    })
-                    .collect::<Vec<_>>()
-            },
-        )
-    };
-    let (crc, blocks) = in_pool(o.threads, work);
-    let total = HEADER_SIZE + blocks.iter().map(Vec::len).sum::<usize>();
-    let buf = reserve(out, 0, total)?;
-    write_header(buf, &o, input, crc);
-    let mut pos = HEADER_SIZE;
-    for b in &blocks {
+    let parts = compress_parts(input, opts);
+    let buf = reserve(out, 0, parts.len())?;
+    let mut pos = 0;
+    for b in std::iter::once(&parts.header[..]).chain(parts.blocks.iter().map(Vec::as_slice)) {
         buf[pos..pos + b.len()].copy_from_slice(b);
         pos += b.len();
     }
