@@ -25,8 +25,8 @@ use std::cell::RefCell;
 const WORKSPACE_MAX_INPUT: usize = 16 << 20;
 
 /// The workspace is kept after a call while its capacity is at most this
-/// (enough for the output of about 20 MiB of skewed bytes); a bigger one
-/// is freed.
+/// (what the largest inputs it takes, 16 MiB, need when they compress to
+/// under half); a bigger one is freed.
 const WORKSPACE_KEEP: usize = 8 << 20;
 
 thread_local! {
