@@ -57,9 +57,10 @@ def compress(data: Any, *, block_size: int = BLOCK_SIZE, threads: int | None = N
     any value.
 
     On one thread, inputs up to 16 MiB are coded into a workspace the
-    calling thread keeps between calls (warm memory: no page faults; kept
-    while it is at most 8 MiB) and the exact result is copied out; larger
-    inputs are coded straight into the result. Each pool worker keeps a
+    calling thread keeps between calls (warm memory: no page faults; sized
+    for the largest input it has coded, at most 16.2 MiB, until the thread
+    ends) and the exact result is copied out; larger inputs are coded
+    straight into the result. Each pool worker keeps a
     193 KiB scratch for one block.
     """
     if isinstance(block_size, bool) or not isinstance(block_size, int):

@@ -21,22 +21,19 @@ use scalezip_core::huff0::{self, Huff0Error, Options, Table};
 use std::cell::RefCell;
 
 /// Inputs of at most this many bytes, compressed on the calling thread
-/// alone, are coded into its [`WORKSPACE`].
+/// alone, are coded into its [`WORKSPACE`], which then holds up to
+/// `compress_bound` of it (16.2 MiB) until the thread ends.
 const WORKSPACE_MAX_INPUT: usize = 16 << 20;
-
-/// The workspace is kept after a call while its capacity is at most this
-/// (what the largest inputs it takes, 16 MiB, need when they compress to
-/// under half); a bigger one is freed.
-const WORKSPACE_KEEP: usize = 8 << 20;
 
 thread_local! {
     /// Where this thread codes a serial compression before copying the
-    /// exact result into the `bytes` it returns. A `bytes` object sized
-    /// for the worst case (1.5x the input) is a fresh `mmap` on every call,
-    /// whose page faults and kernel zeroing cost 10-20 % of the call; the
-    /// workspace's pages stay mapped and warm, and an exactly sized result
-    /// is memory the allocator hands back call after call. The copy costs
-    /// a few percent (`docs/huffman.md` has the figures).
+    /// exact result into the `bytes` it returns, sized (once, zeroed) for
+    /// the largest input it has coded. A `bytes` object sized for the worst
+    /// case is a fresh `mmap` on every call unless the allocator happens to
+    /// keep that much free, and its page faults and kernel zeroing cost
+    /// 10-20 % of the call; the workspace's pages stay mapped, and an
+    /// exactly sized result is memory the allocator hands back call after
+    /// call. The copy costs a few percent (`docs/huffman.md`).
     static WORKSPACE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -70,18 +67,22 @@ fn huffman_compress<'py>(
         }
         return out.finish(py, parts.len());
     }
+    let bound = huff0::compress_bound(s.len(), block_size);
     if s.len() <= WORKSPACE_MAX_INPUT {
         let done = WORKSPACE.with(|cell| {
             // Not re-entered on one thread (no Python code runs inside);
             // if it ever were, the direct path below serves.
             let mut ws = cell.try_borrow_mut().ok()?;
+            if ws.len() < bound {
+                // One allocation of the bound, never grown while coding (a
+                // doubling `Vec` would copy and zero as it went).
+                *ws = Vec::new();
+                ws.resize(bound, 0);
+            }
             let buf = &mut *ws;
             let result = run(py, s.len(), || huff0::compress_to(s, &opts, buf))
                 .map(|n| PyBytes::new(py, &buf[..n]))
                 .map_err(|_| pyo3::exceptions::PyMemoryError::new_err(()));
-            if buf.capacity() > WORKSPACE_KEEP {
-                *buf = Vec::new();
-            }
             Some(result)
         });
         if let Some(result) = done {
@@ -89,7 +90,7 @@ fn huffman_compress<'py>(
         }
     }
     // Coded straight into the `bytes` object returned (no copy).
-    let mut out = BytesOut::new(py, huff0::compress_bound(s.len(), block_size))?;
+    let mut out = BytesOut::new(py, bound)?;
     match run(py, s.len(), || huff0::compress_to(s, &opts, &mut out)) {
         Ok(n) => out.finish(py, n),
         // Only a failed resize of the object, which the bound avoids.
