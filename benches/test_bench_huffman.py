@@ -1,7 +1,9 @@
 """scalezip.huffman throughput on one core, against the floor of a numpy
 histogram pass (``np.bincount`` over the same bytes: any entropy coder must
 at least count them) and stdlib zlib's Huffman-only mode (the nearest
-stdlib codec: Z_HUFFMAN_ONLY, i.e. DEFLATE with no matches).
+stdlib codec: Z_HUFFMAN_ONLY, i.e. DEFLATE with no matches). zstd's own
+entropy stage (its huff0, called per block) is compared in Rust, where it can
+be reached: ``cargo bench -p scalezip-core --bench huff0``.
 
 Inputs: the exponent bytes of float32 standard-normal weights (the
 tensor-codec case: about 2.7 bits of entropy per byte), a geometric byte
