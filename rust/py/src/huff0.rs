@@ -61,8 +61,7 @@ fn huffman_compress<'py>(
         // exact size (memory the allocator hands back call after call).
         let parts = run(py, s.len(), || huff0::compress_parts(s, &opts));
         let mut out = BytesOut::for_appending(py, parts.len())?;
-        out.append(&parts.header);
-        for b in &parts.blocks {
+        for b in parts.pieces() {
             out.append(b);
         }
         return out.finish(py, parts.len());

@@ -235,6 +235,11 @@ impl Parts {
     pub fn is_empty(&self) -> bool {
         false
     }
+
+    /// The parts in stream order: the header, then each block.
+    pub fn pieces(&self) -> impl Iterator<Item = &[u8]> {
+        std::iter::once(&self.header[..]).chain(self.blocks.iter().map(Vec::as_slice))
+    }
 }
 
 /// The stream [`compress_blocks_parallel`] writes, as its parts, so that a
@@ -290,7 +295,7 @@ fn compress_parallel_to<B: OutputBuffer + ?Sized>(
     let parts = compress_parts(input, opts);
     let buf = reserve(out, 0, parts.len())?;
     let mut pos = 0;
-    for b in std::iter::once(&parts.header[..]).chain(parts.blocks.iter().map(Vec::as_slice)) {
+    for b in parts.pieces() {
         buf[pos..pos + b.len()].copy_from_slice(b);
         pos += b.len();
     }
